@@ -1,0 +1,30 @@
+/*
+ * log.h: every message culvert prints goes through here, to stderr,
+ * prefixed "culvert: ".  Nothing here ever writes to stdout.
+ */
+#ifndef CULVERT_LOG_H
+#define CULVERT_LOG_H
+
+#include <stdarg.h>
+
+enum loglevel {
+	LOG_QUIET = -1,		/* -q: errors only */
+	LOG_NORMAL = 0,		/* errors and warnings */
+	LOG_VERBOSE = 1,	/* -v: steps */
+	LOG_DEBUG = 2		/* -vv: request and response heads */
+};
+
+void	log_init(int level);
+int	log_level(void);
+/* error: always shown. */
+void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* warnings: hidden by -q. */
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* -v and -vv. */
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Print one line of a protocol head under -vv, control bytes escaped. */
+void	log_head_line(char dir, const char *, size_t);
+
+#endif
