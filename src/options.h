@@ -1,0 +1,49 @@
+/*
+ * options.h: the command line, parsed into one structure.
+ */
+#ifndef CULVERT_OPTIONS_H
+#define CULVERT_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MAX_HEADERS	32
+
+enum auth_allow {
+	AUTH_BASIC = 1,
+	AUTH_DIGEST = 2,
+	AUTH_NTLM = 4,
+	AUTH_ANY = AUTH_BASIC | AUTH_DIGEST | AUTH_NTLM
+};
+
+struct options {
+	char		*proxy;		/* -p, may hold userinfo (in argv) */
+	double		 timeout;	/* seconds, 0 = none */
+	int		 family;	/* AF_UNSPEC, AF_INET, AF_INET6 */
+	const char	*headers[MAX_HEADERS];
+	size_t		 nheaders;
+	bool		 shutdown;	/* -N */
+	int		 verbosity;	/* -1 quiet, 0, 1, 2 */
+	char		*proxy_user;	/* -U, may hold a password (argv) */
+	const char	*auth_file;
+	int		 auth_allow;	/* enum auth_allow bits */
+	const char	*no_proxy;	/* --no-proxy, NULL when not given */
+	bool		 fdpass;
+	bool		 no_splice;
+	const char	*host;		/* positional HOST */
+	const char	*port;		/* positional PORT */
+};
+
+enum opt_result {
+	OPT_RUN,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_ERROR
+};
+
+/* Parse argv.  On OPT_ERROR, err holds a one-line message. */
+enum opt_result	options_parse(struct options *, int, char **, char *,
+		    size_t);
+void		options_usage(void);
+
+#endif
