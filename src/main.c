@@ -1,0 +1,47 @@
+/*
+ * main.c: argv to options, options to a mode, the mode's outcome to an
+ * exit status.  This is the only file that decides to exit.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "creds.h"
+#include "log.h"
+#include "mode.h"
+#include "options.h"
+#include "proto.h"
+
+#ifndef VERSION
+#define VERSION "dev"
+#endif
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	char err[512];
+	int rc;
+
+	/* A closed reader must show up as EPIPE, never kill us mid-write. */
+	signal(SIGPIPE, SIG_IGN);
+
+	switch (options_parse(&o, argc, argv, err, sizeof(err))) {
+	case OPT_HELP:
+		options_usage();
+		return fflush(stdout) == 0 ? EXIT_OK : EXIT_IO;
+	case OPT_VERSION:
+		printf("culvert %s\n", VERSION);
+		return fflush(stdout) == 0 ? EXIT_OK : EXIT_IO;
+	case OPT_ERROR:
+		log_error("%s", err);
+		return EXIT_USAGE;
+	case OPT_RUN:
+		break;
+	}
+	log_init(o.verbosity);
+	rc = mode_stdio(&o, argv);
+	return rc;
+}
