@@ -10,6 +10,8 @@
 #include "log.h"
 #include "mode.h"
 #include "net.h"
+#include "noproxy.h"
+#include "proxyenv.h"
 #include "proxyurl.h"
 #include "relay.h"
 #include "target.h"
@@ -17,40 +19,82 @@
 
 #define RELAY_BUFSIZE	(128 * 1024)
 
+struct setup {
+	struct target	 t;
+	struct proxy	 px;
+	struct creds	 url;		/* userinfo of the proxy URL */
+	struct creds	 c;		/* what will be used */
+	bool		 direct;	/* NO_PROXY matched */
+};
+
+static void
+bad_noproxy(const char *entry, void *arg)
+{
+	(void)arg;
+	log_info("ignoring malformed no-proxy entry \"%s\"", entry);
+}
+
 /* Everything checked before the first byte goes out. */
 static int
-prepare(struct options *o, struct target *t, struct proxy *px,
-    struct creds *c)
+prepare(struct options *o, struct setup *s, struct failure *f)
 {
-	char err[512];
+	struct creds_sources src;
+	const char *url, *var = "--proxy", *list, *listvar = NULL;
+	char err[512], shown[300];
 
-	if (target_parse(t, o->host, o->port, err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		return EXIT_USAGE;
+	if (target_parse(&s->t, o->host, o->port, err, sizeof(err)) == -1) {
+		failure_set(f, EXIT_USAGE, "%s", err);
+		return -1;
 	}
-	if (o->proxy == NULL) {
-		log_error("no proxy configured: give one with --proxy "
-		    "http://HOST:PORT (see culvert --help)");
-		return EXIT_USAGE;
+	url = o->proxy;
+	if (url == NULL && (url = proxyenv_proxy(&var)) == NULL) {
+		failure_set(f, EXIT_USAGE, "no proxy configured: give one "
+		    "with --proxy http://HOST:PORT or set https_proxy (see "
+		    "culvert --help)");
+		return -1;
 	}
-	if (proxyurl_parse(o->proxy, px, c, err, sizeof(err)) == -1) {
-		log_error("bad --proxy: %s", err);
-		return EXIT_USAGE;
+	if (proxyurl_parse(url, &s->px, &s->url, err, sizeof(err)) == -1) {
+		failure_set(f, EXIT_USAGE, "bad proxy URL in %s: %s", var, err);
+		return -1;
 	}
-	if (px->scheme != SCHEME_HTTP) {
-		log_error("unsupported scheme %s:// in --proxy: only http:// "
-		    "is supported so far", proxy_scheme_name(px->scheme));
-		return EXIT_USAGE;
+	if (s->px.scheme != SCHEME_HTTP) {
+		failure_set(f, EXIT_USAGE, "unsupported scheme %s:// in %s: "
+		    "only http:// is supported so far",
+		    proxy_scheme_name(s->px.scheme), var);
+		return -1;
 	}
-	return EXIT_OK;
+	proxy_format(&s->px, shown, sizeof(shown));
+	log_info("using proxy %s://%s (from %s)",
+	    proxy_scheme_name(s->px.scheme), shown, var);
+
+	list = proxyenv_noproxy(o->no_proxy, &listvar);
+	if (list != NULL && noproxy_match(list, s->t.host, s->t.port,
+	    bad_noproxy, NULL)) {
+		log_info("%s matches %s: connecting directly", o->host,
+		    listvar != NULL ? listvar : "--no-proxy");
+		s->direct = true;
+		return 0;
+	}
+
+	memset(&src, 0, sizeof(src));
+	src.url = &s->url;
+	src.url_arg = o->proxy;
+	src.user_arg = o->proxy_user;
+	src.auth_file = o->auth_file;
+	src.prompt_for = shown;
+	src.quiet = o->verbosity < 0;
+	if (creds_gather(&s->c, &src, f) == -1)
+		return -1;
+	creds_wipe(&s->url);
+	if (s->c.have_user)
+		log_info("proxy user %s (from %s)", s->c.user, s->c.source);
+	return 0;
 }
 
 int
 mode_stdio(struct options *o, char **argv)
 {
-	struct target t;
-	struct proxy px;
-	struct creds c;
+	struct setup s;
 	struct hs_params p;
 	struct deadline d;
 	struct failure f;
@@ -60,30 +104,29 @@ mode_stdio(struct options *o, char **argv)
 	int fd, status;
 
 	(void)argv;
-	memset(&c, 0, sizeof(c));
+	memset(&s, 0, sizeof(s));
 	memset(&p, 0, sizeof(p));
-	if ((status = prepare(o, &t, &px, &c)) != EXIT_OK) {
-		creds_wipe(&c);
-		return status;
+	if (prepare(o, &s, &f) == -1) {
+		creds_wipe(&s.url);
+		creds_wipe(&s.c);
+		log_error("%s", f.msg);
+		return (int)f.code;
 	}
-	p.proxy = &px;
-	p.target = &t;
+	p.proxy = s.direct ? NULL : &s.px;
+	p.target = &s.t;
 	p.headers = o->headers;
 	p.nheaders = o->nheaders;
-	p.creds = &c;
+	p.creds = s.c.have_user ? &s.c : NULL;
 	p.auth_allow = o->auth_allow;
 
-	proxy_format(&px, shown, sizeof(shown));
-	log_info("using proxy %s://%s (from --proxy)",
-	    proxy_scheme_name(px.scheme), shown);
 	deadline_set(&d, o->timeout);
 	fd = tunnel_open(&p, o->family, &d, &f);
-	creds_wipe(&c);
+	creds_wipe(&s.c);
 	if (fd == -1) {
 		log_error("%s", f.msg);
 		return (int)f.code;
 	}
-	target_format(t.host, t.port, shown, sizeof(shown));
+	target_format(s.t.host, s.t.port, shown, sizeof(shown));
 	log_info("tunnel to %s is up", shown);
 
 	rc.bufsize = RELAY_BUFSIZE;
