@@ -10,6 +10,9 @@
 #include "handshake.h"
 #include "log.h"
 #include "options.h"
+#include "creds.h"
+#include "socks.h"
+#include "wipe.h"
 
 #ifndef VERSION
 #define VERSION "dev"
@@ -275,37 +278,68 @@ hs_start(struct handshake *h, const struct hs_params *p)
 	return hs_restart(h);
 }
 
+/* Describe the SOCKS request for the engine; see socks.h. */
+static void
+socks_params(const struct hs_params *p, struct socks_request *r)
+{
+	memset(r, 0, sizeof(*r));
+	switch (p->proxy->scheme) {
+	case SCHEME_SOCKS4:
+		r->version = SOCKS_V4;
+		break;
+	case SCHEME_SOCKS4A:
+		r->version = SOCKS_V4A;
+		break;
+	default:
+		r->version = SOCKS_V5;
+		break;
+	}
+	r->host = p->target->host;
+	r->port = p->target->port;
+	if (p->addrlen > 0) {
+		r->addr = p->addr;
+		r->addrlen = p->addrlen;
+	}
+	if (p->creds != NULL && p->creds->have_user) {
+		r->user = p->creds->user;
+		r->pass = p->creds->have_pass ? p->creds->pass : NULL;
+	}
+}
+
 enum step
 hs_restart(struct handshake *h)
 {
+	struct socks_request r;
+
 	h->out.len = 0;
-	switch (h->p->proxy->scheme) {
-	case SCHEME_HTTP:
+	if (h->p->proxy->scheme == SCHEME_HTTP)
 		return http_request(h, NULL);
-	default:
-		failure_set(&h->fail, EXIT_USAGE, "%s proxies are not "
-		    "supported yet", proxy_scheme_name(h->p->proxy->scheme));
+	if (h->socks == NULL && (h->socks = calloc(1, sizeof(struct socks)))
+	    == NULL) {
+		failure_set(&h->fail, EXIT_IO, "out of memory");
 		return STEP_FAIL;
 	}
+	socks_params(h->p, &r);
+	return socks_start(h->socks, &r, &h->out, &h->fail);
 }
 
 enum step
 hs_input(struct handshake *h, const unsigned char *data, size_t len,
     bool eof, size_t *used)
 {
-	switch (h->p->proxy->scheme) {
-	case SCHEME_HTTP:
+	if (h->p->proxy->scheme == SCHEME_HTTP)
 		return http_input(h, data, len, eof, used);
-	default:
-		*used = 0;
-		failure_set(&h->fail, EXIT_USAGE, "unsupported proxy");
-		return STEP_FAIL;
-	}
+	return socks_input(h->socks, data, len, eof, used, &h->out, &h->fail);
 }
 
 void
 hs_free(struct handshake *h)
 {
 	head_free(&h->head);
-	h->out.len = 0;
+	if (h->socks != NULL) {
+		socks_finish(h->socks);
+		free(h->socks);
+		h->socks = NULL;
+	}
+	wipe(&h->out, sizeof(h->out));
 }

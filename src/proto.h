@@ -17,10 +17,10 @@
  *      bytes.  STEP_DONE: the tunnel is up.
  *      STEP_RECONNECT: close, reconnect, call xxx_restart().  STEP_FAIL:
  *      struct failure says why.
- *   An engine that returns STEP_NEED or STEP_SEND must have consumed every
- *   byte it was offered (keeping a partial message in its own state):
- *   bytes left unconsumed would keep poll() reporting the socket readable.
- *   It never consumes past the end of the proxy's answer.
+ *   An engine never consumes past the end of the proxy's answer.  It may
+ *   leave a partial message unconsumed with STEP_NEED; the driver then
+ *   waits until more bytes than that are queued (SO_RCVLOWAT), so poll()
+ *   does not keep reporting bytes nobody takes.
  *   If the peer closes before STEP_DONE, the driver calls xxx_input() with
  *   len 0 and eof set, and the engine fails with a protocol error.
  */

@@ -4,7 +4,10 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,16 +57,33 @@ send_out(int fd, struct handshake *h, const struct deadline *d,
 	return 0;
 }
 
+/*
+ * Wait until the socket holds more than `have` bytes (or EOF), so an
+ * engine that left a partial message unconsumed is not offered the same
+ * bytes again and again.
+ */
+static void
+set_lowat(int fd, size_t have, size_t *cur)
+{
+	int v = (int)(have + 1);
+
+	if (have + 1 == *cur)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0)
+		*cur = have + 1;
+}
+
 /* Run the handshake on fd until it is done, fails or wants a new fd. */
 static enum step
 converse(int fd, struct handshake *h, enum step s, const struct deadline *d,
     struct failure *f)
 {
 	unsigned char buf[PEEK_SIZE];
+	size_t lowat = 1;
 
 	for (;;) {
 		ssize_t n;
-		size_t used;
+		size_t used, left;
 		bool eof = false;
 		int r;
 
@@ -94,6 +114,7 @@ converse(int fd, struct handshake *h, enum step s, const struct deadline *d,
 		if (n == 0)
 			eof = true;
 		s = hs_input(h, buf, (size_t)n, eof, &used);
+		left = (size_t)n - used;	/* offered, not consumed */
 		/* Take exactly what the engine consumed off the socket. */
 		while (used > 0) {
 			ssize_t m = recv(fd, buf, used, 0);
@@ -110,6 +131,7 @@ converse(int fd, struct handshake *h, enum step s, const struct deadline *d,
 		}
 		if (s == STEP_FAIL)
 			*f = h->fail;
+		set_lowat(fd, s == STEP_NEED && !eof ? left : 0, &lowat);
 		if (eof && (s == STEP_NEED || s == STEP_SEND)) {
 			failure_set(f, EXIT_PROTO, "proxy closed the "
 			    "connection during the handshake");
@@ -118,10 +140,44 @@ converse(int fd, struct handshake *h, enum step s, const struct deadline *d,
 	}
 }
 
-int
-tunnel_open(const struct hs_params *p, int family, const struct deadline *d,
+/*
+ * socks4:// and socks5:// send an address, so the name is resolved here
+ * (socks4a:// and socks5h:// let the proxy resolve it).
+ */
+static int
+resolve_target(struct hs_params *p, const struct deadline *d,
     struct failure *f)
 {
+	struct addrinfo *res;
+	int family;
+
+	if (p->proxy->scheme != SCHEME_SOCKS4 &&
+	    p->proxy->scheme != SCHEME_SOCKS5)
+		return 0;
+	family = p->proxy->scheme == SCHEME_SOCKS4 ? AF_INET : AF_UNSPEC;
+	if (net_resolve(p->target->host, p->target->port, family, SOCK_STREAM,
+	    "target", d, &res, f) == -1)
+		return -1;
+	if (res->ai_family == AF_INET) {
+		memcpy(p->addr, &((struct sockaddr_in *)(void *)res->ai_addr)->
+		    sin_addr, 4);
+		p->addrlen = 4;
+	} else {
+		memcpy(p->addr, &((struct sockaddr_in6 *)(void *)res->ai_addr)->
+		    sin6_addr, 16);
+		p->addrlen = 16;
+	}
+	freeaddrinfo(res);
+	log_info("resolved %s locally (use socks5h:// or socks4a:// to let "
+	    "the proxy resolve names)", p->target->host);
+	return 0;
+}
+
+int
+tunnel_open(const struct hs_params *params, int family,
+    const struct deadline *d, struct failure *f)
+{
+	struct hs_params lp = *params, *p = &lp;
 	struct handshake h;
 	enum step s;
 	int fd = -1, connects;
@@ -129,6 +185,8 @@ tunnel_open(const struct hs_params *p, int family, const struct deadline *d,
 	if (p->proxy == NULL)
 		return net_connect(p->target->host, p->target->port, family,
 		    "target", d, f);
+	if (resolve_target(p, d, f) == -1)
+		return -1;
 
 	s = hs_start(&h, p);
 	for (connects = 1; ; connects++) {
