@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "creds.h"
+#include "fdpass.h"
 #include "log.h"
 #include "mode.h"
 #include "net.h"
@@ -46,6 +47,8 @@ prepare(struct options *o, struct setup *s, struct failure *f)
 		failure_set(f, EXIT_USAGE, "%s", err);
 		return -1;
 	}
+	if (o->fdpass && fdpass_check(STDOUT_FILENO, f) == -1)
+		return -1;
 	url = o->proxy;
 	if (url == NULL && (url = proxyenv_proxy(&var)) == NULL) {
 		failure_set(f, EXIT_USAGE, "no proxy configured: give one "
@@ -55,12 +58,6 @@ prepare(struct options *o, struct setup *s, struct failure *f)
 	}
 	if (proxyurl_parse(url, &s->px, &s->url, err, sizeof(err)) == -1) {
 		failure_set(f, EXIT_USAGE, "bad proxy URL in %s: %s", var, err);
-		return -1;
-	}
-	if (s->px.scheme != SCHEME_HTTP) {
-		failure_set(f, EXIT_USAGE, "unsupported scheme %s:// in %s: "
-		    "only http:// is supported so far",
-		    proxy_scheme_name(s->px.scheme), var);
 		return -1;
 	}
 	proxy_format(&s->px, shown, sizeof(shown));
@@ -128,6 +125,16 @@ mode_stdio(struct options *o, char **argv)
 	}
 	target_format(s.t.host, s.t.port, shown, sizeof(shown));
 	log_info("tunnel to %s is up", shown);
+	if (o->fdpass) {
+		status = fdpass_send(STDOUT_FILENO, fd, &f);
+		close(fd);
+		if (status == -1) {
+			log_error("%s", f.msg);
+			return (int)f.code;
+		}
+		log_info("passed the connection to ssh");
+		return EXIT_OK;
+	}
 
 	rc.bufsize = RELAY_BUFSIZE;
 	rc.splice = !o->no_splice;
