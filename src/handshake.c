@@ -10,6 +10,7 @@
 #include "handshake.h"
 #include "log.h"
 #include "options.h"
+#include "auth.h"
 #include "creds.h"
 #include "socks.h"
 #include "wipe.h"
@@ -19,6 +20,8 @@
 #endif
 
 enum { HS_HTTP_HEAD, HS_HTTP_BODY, HS_DONE };
+
+#define BODY_DRAIN_MAX	(1024 * 1024)	/* larger 407 bodies: reconnect */
 
 /* Append formatted text to the out buffer; -1 when it does not fit. */
 static int
@@ -175,6 +178,80 @@ log_response(const struct head *hd)
 	}
 }
 
+/*
+ * How the proxy will go on after a 407: the body length to drain when
+ * the connection stays open, or -1 when it has to be reopened.
+ */
+static long long
+reuse_length(const struct head *hd, const struct status *st)
+{
+	const char *name, *value;
+	size_t pos = 0, nl, vl, i;
+	long long len = -1;
+	bool keep = st->minor >= 1;
+
+	while (http_next_field(hd, &pos, &name, &nl, &value, &vl)) {
+		if (http_field_is(name, nl, "Content-Length")) {
+			long long v = 0;
+
+			if (vl == 0 || vl > 12)
+				return -1;
+			for (i = 0; i < vl; i++) {
+				if (value[i] < '0' || value[i] > '9')
+					return -1;
+				v = v * 10 + (value[i] - '0');
+			}
+			if (len != -1 && len != v)
+				return -1;
+			len = v;
+		} else if (http_field_is(name, nl, "Transfer-Encoding"))
+			return -1;
+		else if (http_field_is(name, nl, "Connection") ||
+		    http_field_is(name, nl, "Proxy-Connection")) {
+			for (i = 0; i + 5 <= vl; i++) {
+				if (strncasecmp(value + i, "close", 5) == 0)
+					return -1;
+				if (i + 10 <= vl &&
+				    strncasecmp(value + i, "keep-alive", 10) == 0)
+					keep = true;
+			}
+		}
+	}
+	if (!keep || len > BODY_DRAIN_MAX)
+		return -1;
+	return len;
+}
+
+/* Answer a 407: retry on this connection, reconnect, or give up. */
+static enum step
+http_407(struct handshake *h, const struct status *st)
+{
+	bool midway = auth_needs_connection(h->auth);
+	long long body;
+
+	if (auth_on_407(h->auth, &h->head, st, h->attempts, &h->fail) == -1)
+		return STEP_FAIL;
+	body = reuse_length(&h->head, st);
+	if (body == -1) {
+		if (midway) {
+			failure_set(&h->fail, EXIT_AUTH, "proxy closed the "
+			    "connection in the middle of NTLM authentication, "
+			    "which needs one connection throughout: %s",
+			    st->line);
+			return STEP_FAIL;
+		}
+		log_info("proxy wants authentication; reconnecting");
+		return STEP_RECONNECT;
+	}
+	log_info("proxy wants authentication; answering on the same "
+	    "connection");
+	h->body_left = (size_t)body;
+	if (h->body_left == 0)
+		return http_request(h, auth_next(h->auth));
+	h->state = HS_HTTP_BODY;
+	return STEP_NEED;
+}
+
 /* The head is complete: decide. */
 static enum step
 http_head_done(struct handshake *h)
@@ -204,13 +281,8 @@ http_head_done(struct handshake *h)
 		head_free(&h->head);
 		return STEP_DONE;
 	}
-	if (st.code == 407) {
-		failure_set(&h->fail, EXIT_AUTH, "proxy requires "
-		    "authentication for CONNECT %s: %s (give a user with -U "
-		    "or CULVERT_PROXY_USER and a password with --auth-file or "
-		    "CULVERT_PROXY_PASSWORD)", authority, st.line);
-		return STEP_FAIL;
-	}
+	if (st.code == 407)
+		return http_407(h, &st);
 	failure_set(&h->fail, EXIT_REFUSED, "proxy refused CONNECT %s: %s "
 	    "(%s)", authority, st.line, refusal_hint(st.code,
 	    p->target->port));
@@ -225,6 +297,21 @@ http_input(struct handshake *h, const unsigned char *data, size_t len,
 	size_t off = 0;
 
 	*used = 0;
+	if (h->state == HS_HTTP_BODY) {
+		/* Drain the 407's body, then ask again on this connection. */
+		size_t n = len < h->body_left ? len : h->body_left;
+
+		h->body_left -= n;
+		*used = n;
+		if (h->body_left == 0)
+			return http_request(h, auth_next(h->auth));
+		if (eof) {
+			failure_set(&h->fail, EXIT_PROTO, "proxy closed the "
+			    "connection in the middle of its 407 answer");
+			return STEP_FAIL;
+		}
+		return STEP_NEED;
+	}
 	while (off < len) {
 		size_t n;
 		enum head_result r;
@@ -238,7 +325,7 @@ http_input(struct handshake *h, const unsigned char *data, size_t len,
 			break;
 		case HEAD_COMPLETE:
 			s = http_head_done(h);
-			if (s != STEP_NEED)
+			if (s != STEP_NEED || h->state == HS_HTTP_BODY)
 				return s;
 			break;
 		case HEAD_TOO_BIG:
@@ -312,8 +399,21 @@ hs_restart(struct handshake *h)
 	struct socks_request r;
 
 	h->out.len = 0;
-	if (h->p->proxy->scheme == SCHEME_HTTP)
-		return http_request(h, NULL);
+	if (h->p->proxy->scheme == SCHEME_HTTP) {
+		if (h->auth == NULL) {
+			char authority[300];
+
+			target_format(h->p->target->host, h->p->target->port,
+			    authority, sizeof(authority));
+			h->auth = auth_new(h->p->creds, h->p->auth_allow,
+			    authority);
+			if (h->auth == NULL) {
+				failure_set(&h->fail, EXIT_IO, "out of memory");
+				return STEP_FAIL;
+			}
+		}
+		return http_request(h, auth_next(h->auth));
+	}
 	if (h->socks == NULL && (h->socks = calloc(1, sizeof(struct socks)))
 	    == NULL) {
 		failure_set(&h->fail, EXIT_IO, "out of memory");
@@ -336,6 +436,8 @@ void
 hs_free(struct handshake *h)
 {
 	head_free(&h->head);
+	auth_free(h->auth);
+	h->auth = NULL;
 	if (h->socks != NULL) {
 		socks_finish(h->socks);
 		free(h->socks);

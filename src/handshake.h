@@ -38,6 +38,7 @@ struct handshake {
 	unsigned		 attempts;	/* requests sent */
 	struct head		 head;		/* HTTP response head */
 	struct auth_state	*auth;		/* HTTP authentication */
+	size_t			 body_left;	/* of a 407 being drained */
 	void			*socks;		/* SOCKS engine state */
 };
 
