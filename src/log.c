@@ -26,6 +26,9 @@ log_level(void)
 	return level;
 }
 
+static void vlog(const char *, va_list, const char *)
+    __attribute__((format(printf, 1, 0)));
+
 static void
 vlog(const char *fmt, va_list ap, const char *suffix)
 {

@@ -291,7 +291,7 @@ socks_start(struct socks *s, const struct socks_request *r,
 	return STEP_SEND;
 }
 
-/* Give up: wipe the password and the message in flight, record why. */
+/* Give up (f is set): wipe the password and the message in flight. */
 static enum step
 fail(struct socks *s, struct outbuf *out)
 {
@@ -548,7 +548,7 @@ socks_input(struct socks *s, const unsigned char *in, size_t len, bool eof,
 	if (st == STEP_NEED && eof)
 		return fail_closed(s, out, f, s->seen, what);
 	if (s->state != before)
-		s->seen = 0;
+		s->seen = len - *used;	/* bytes of the next reply */
 	return st;
 }
 

@@ -79,11 +79,11 @@ converse(int fd, struct handshake *h, enum step s, const struct deadline *d,
     struct failure *f)
 {
 	unsigned char buf[PEEK_SIZE];
-	size_t lowat = 1;
+	size_t lowat = 1, left = 0;
 
 	for (;;) {
 		ssize_t n;
-		size_t used, left;
+		size_t used;
 		bool eof = false;
 		int r;
 
@@ -111,7 +111,11 @@ converse(int fd, struct handshake *h, enum step s, const struct deadline *d,
 			}
 			n = 0;	/* a reset reads as a premature end */
 		}
-		if (n == 0)
+		/*
+		 * With SO_RCVLOWAT raised, readable without new bytes means
+		 * the proxy closed after part of a reply.
+		 */
+		if (n == 0 || (lowat > 1 && (size_t)n <= left))
 			eof = true;
 		s = hs_input(h, buf, (size_t)n, eof, &used);
 		left = (size_t)n - used;	/* offered, not consumed */
