@@ -77,6 +77,15 @@ pipe_space(int fd, size_t want)
 	return want < PIPE_BUF ? want : PIPE_BUF;
 }
 
+/* How one direction moves its bytes. */
+enum dirmode {
+	DIR_BUFFER,	/* read/write through a memory buffer */
+	DIR_PIPE,	/* splice src -> own pipe -> dst */
+	DIR_DIRECT	/* src or dst is a pipe: splice src -> dst at once */
+};
+
+#define SPLICE_MAX	(16 * 1024 * 1024)
+
 static int
 dir_init(struct relay_dir *d, int src, int dst, size_t bufsize,
     bool splice_ok)
@@ -87,13 +96,19 @@ dir_init(struct relay_dir *d, int src, int dst, size_t bufsize,
 	d->srckind = fd_kind(src);
 	d->dstkind = fd_kind(dst);
 	d->pipe[0] = d->pipe[1] = -1;
+	d->mode = DIR_BUFFER;
 #ifdef HAVE_SPLICE
+	if (splice_ok && (d->srckind == FD_FIFO || d->dstkind == FD_FIFO)) {
+		d->mode = DIR_DIRECT;
+		return 0;
+	}
 	if (splice_ok && pipe2(d->pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
 		int sz;
 
 		(void)fcntl(d->pipe[1], F_SETPIPE_SZ, SPLICE_PIPE_SIZE);
 		if ((sz = fcntl(d->pipe[1], F_GETPIPE_SZ)) > 0) {
 			d->cap = (size_t)sz;
+			d->mode = DIR_PIPE;
 			return 0;
 		}
 		close(d->pipe[0]);
@@ -113,12 +128,12 @@ dir_init(struct relay_dir *d, int src, int dst, size_t bufsize,
 static ssize_t
 dir_fill(struct relay_dir *d)
 {
-	size_t room = d->cap - d->len;
+	size_t room;
 	ssize_t n;
 
 #ifdef HAVE_SPLICE
-	if (d->pipe[0] != -1) {
-		n = splice(d->src, NULL, d->pipe[1], NULL, room,
+	if (d->mode == DIR_PIPE) {
+		n = splice(d->src, NULL, d->pipe[1], NULL, d->cap - d->len,
 		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
 		goto out;
 	}
@@ -152,7 +167,7 @@ dir_drain(struct relay_dir *d)
 	size_t want = d->len;
 
 #ifdef HAVE_SPLICE
-	if (d->pipe[0] != -1) {
+	if (d->mode == DIR_PIPE) {
 		n = splice(d->pipe[0], NULL, d->dst, NULL, want,
 		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
 		goto out;
@@ -184,6 +199,90 @@ out:
 	return n;
 }
 
+static bool
+soft_error(int e)
+{
+	return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
+}
+
+/* Errors that belong to the network side of a splice, not the local one. */
+static bool
+net_error(int e)
+{
+	return e == ECONNRESET || e == ENOTCONN || e == ETIMEDOUT ||
+	    e == EHOSTUNREACH || e == ENETUNREACH || e == ECONNABORTED;
+}
+
+static bool
+dir_wants_src(const struct relay_dir *d)
+{
+	if (d->eof || d->done)
+		return false;
+	return d->mode == DIR_DIRECT ? !d->need_out : d->len < d->cap;
+}
+
+static bool
+dir_wants_dst(const struct relay_dir *d)
+{
+	if (d->done)
+		return false;
+	return d->mode == DIR_DIRECT ? d->need_out : d->len > 0;
+}
+
+/*
+ * Move what poll() allows in one direction.  src_ready and dst_ready are
+ * poll()'s word on each end.  EOF on src sets d->eof; a hard error sets
+ * *src_err or *dst_err to errno, for the caller to judge.
+ */
+static void
+dir_step(struct relay_dir *d, bool src_ready, bool dst_ready,
+    bool net_is_src, int *src_err, int *dst_err)
+{
+	ssize_t n;
+
+	*src_err = *dst_err = 0;
+#ifdef HAVE_SPLICE
+	if (d->mode == DIR_DIRECT) {
+		if (!((src_ready && !d->need_out) || (dst_ready && d->need_out)))
+			return;
+		n = splice(d->src, NULL, d->dst, NULL, SPLICE_MAX,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (n > 0) {
+			d->need_out = false;
+			d->total += (unsigned long long)n;
+		} else if (n == 0)
+			d->eof = true;
+		else if (soft_error(errno))
+			/* src said readable, nothing moved: dst is full. */
+			d->need_out = src_ready && !d->need_out;
+		else if (errno == EPIPE || (net_error(errno) && !net_is_src))
+			*dst_err = errno;
+		else
+			*src_err = errno;
+		return;
+	}
+#else
+	(void)net_is_src;
+#endif
+	if (src_ready && dir_wants_src(d)) {
+		n = dir_fill(d);
+		if (n == 0)
+			d->eof = true;
+		else if (n == -1 && !soft_error(errno))
+			*src_err = errno;
+		else if (n > 0)
+			dst_ready = true;	/* try at once; saves a poll */
+	}
+	while (dst_ready && d->len > 0 && !d->done) {
+		n = dir_drain(d);
+		if (n > 0)
+			continue;
+		if (n == -1 && !soft_error(errno))
+			*dst_err = errno;
+		break;
+	}
+}
+
 int
 relay_init(struct relay *r, int in, int out, int net,
     const struct relay_config *c)
@@ -203,6 +302,17 @@ relay_init(struct relay *r, int in, int out, int net,
 	up_splice = c->splice &&
 	    (fd_kind(in) == FD_FIFO || fd_kind(in) == FD_SOCK);
 	down_splice = c->splice && fd_kind(out) == FD_FIFO;
+#if defined(HAVE_SPLICE) && defined(F_SETPIPE_SZ)
+	/*
+	 * Larger pipes mean fewer, larger splices.  This changes the pipe,
+	 * not the file description's flags, and only ever grows it.
+	 */
+	if (up_splice && fd_kind(in) == FD_FIFO &&
+	    fcntl(in, F_GETPIPE_SZ) < SPLICE_PIPE_SIZE)
+		(void)fcntl(in, F_SETPIPE_SZ, SPLICE_PIPE_SIZE);
+	if (down_splice && fcntl(out, F_GETPIPE_SZ) < SPLICE_PIPE_SIZE)
+		(void)fcntl(out, F_SETPIPE_SZ, SPLICE_PIPE_SIZE);
+#endif
 	if (dir_init(&r->up, in, net, c->bufsize, up_splice) == -1 ||
 	    dir_init(&r->down, net, out, c->bufsize, down_splice) == -1) {
 		relay_free(r);
@@ -233,21 +343,19 @@ relay_free(struct relay *r)
 void
 relay_pollfds(struct relay *r, struct pollfd *pfd)
 {
-	pfd[SLOT_IN].fd = (r->up.eof || r->up.done || r->up.len == r->up.cap)
-	    ? -1 : r->in;
+	pfd[SLOT_IN].fd = dir_wants_src(&r->up) ? r->in : -1;
 	pfd[SLOT_IN].events = POLLIN;
-	pfd[SLOT_NETIN].fd = (r->down.eof || r->down.len == r->down.cap)
-	    ? -1 : r->net;
-	pfd[SLOT_NETIN].events = POLLIN;
-	pfd[SLOT_NETOUT].fd = (r->up.len > 0 && !r->up.done) ? r->net : -1;
+	pfd[SLOT_NETOUT].fd = dir_wants_dst(&r->up) ? r->net : -1;
 	pfd[SLOT_NETOUT].events = POLLOUT;
+	pfd[SLOT_NETIN].fd = dir_wants_src(&r->down) ? r->net : -1;
+	pfd[SLOT_NETIN].events = POLLIN;
 	/*
 	 * stdout stays in the set even with nothing to write: a pipe whose
 	 * reader has gone reports POLLERR, and culvert must not outlive
 	 * its reader.
 	 */
 	pfd[SLOT_OUT].fd = r->out_gone ? -1 : r->out;
-	pfd[SLOT_OUT].events = r->down.len > 0 ? POLLOUT : 0;
+	pfd[SLOT_OUT].events = dir_wants_dst(&r->down) ? POLLOUT : 0;
 	for (int i = 0; i < SLOT_MAX; i++)
 		pfd[i].revents = 0;
 }
@@ -261,91 +369,54 @@ fail(struct relay *r, int err, const char *what)
 }
 
 static bool
-soft_error(int e)
+ready(const struct pollfd *p)
 {
-	return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
-}
-
-/* Flush what the far side sent to the local output, if we can. */
-static int
-push_down(struct relay *r)
-{
-	while (r->down.len > 0 && !r->out_gone) {
-		ssize_t n = dir_drain(&r->down);
-
-		if (n > 0)
-			continue;
-		if (n == -1 && soft_error(errno))
-			break;
-		if (n == -1 && errno != EPIPE)
-			return fail(r, errno, "writing to standard output");
-		r->out_gone = true;	/* EPIPE: the reader went away */
-	}
-	return 0;
-}
-
-/* Send what the local input gave to the far side, if we can. */
-static void
-push_up(struct relay *r)
-{
-	while (r->up.len > 0 && !r->up.done) {
-		ssize_t n = dir_drain(&r->up);
-
-		if (n > 0)
-			continue;
-		if (n == -1 && soft_error(errno))
-			break;
-		/* The far side will take nothing more: drop the rest. */
-		r->up.done = true;
-		r->up.len = 0;
-	}
+	return p->fd != -1 && p->revents != 0;
 }
 
 int
 relay_events(struct relay *r, const struct pollfd *pfd)
 {
-	ssize_t n;
+	int se, de;
 
-	if (pfd[SLOT_OUT].fd != -1 &&
+	if (ready(&pfd[SLOT_OUT]) &&
 	    (pfd[SLOT_OUT].revents & (POLLERR | POLLHUP | POLLNVAL)))
 		r->out_gone = true;
-
-	if (pfd[SLOT_IN].fd != -1 && pfd[SLOT_IN].revents != 0) {
-		n = dir_fill(&r->up);
-		if (n == 0 || (n == -1 && !soft_error(errno)))
-			r->up.eof = true;	/* error reads as end of input */
-		push_up(r);
-	}
-	if (pfd[SLOT_NETIN].fd != -1 && pfd[SLOT_NETIN].revents != 0) {
-		n = dir_fill(&r->down);
-		if (n == 0)
-			r->down.eof = true;
-		else if (n == -1 && !soft_error(errno)) {
-			int e = errno;
-
-			r->down.eof = true;
-			if (push_down(r) == -1)
-				return -1;
-			return fail(r, e, "reading from the tunnel");
-		}
-		if (push_down(r) == -1)
-			return -1;
-	}
-	if (pfd[SLOT_NETOUT].fd != -1 && pfd[SLOT_NETOUT].revents != 0)
-		push_up(r);
-	if (pfd[SLOT_OUT].fd != -1 && (pfd[SLOT_OUT].revents & POLLOUT) &&
-	    push_down(r) == -1)
-		return -1;
-
 	if (r->out_gone)
 		return 0;
+
+	/* stdin -> socket.  A bad read ends input; a bad send ends sending. */
+	dir_step(&r->up, ready(&pfd[SLOT_IN]), ready(&pfd[SLOT_NETOUT]),
+	    false, &se, &de);
+	if (se != 0)
+		r->up.eof = true;
+	if (de != 0) {
+		r->up.done = true;
+		r->up.len = 0;	/* the far side takes nothing more */
+	}
 	if (r->up.eof && r->up.len == 0 && !r->up.done) {
 		r->up.done = true;
 		if (r->shutdown_on_eof)
 			(void)shutdown(r->net, SHUT_WR);
 	}
-	if (r->down.eof && r->down.len == 0)
+
+	/* socket -> stdout. */
+	dir_step(&r->down, ready(&pfd[SLOT_NETIN]),
+	    ready(&pfd[SLOT_OUT]) && (pfd[SLOT_OUT].revents & POLLOUT), true,
+	    &se, &de);
+	if (se != 0) {
+		r->down.eof = true;	/* deliver what we have, then fail */
+		r->pending = se;
+	}
+	if (de == EPIPE)
+		r->out_gone = true;
+	else if (de != 0)
+		return fail(r, de, "writing to standard output");
+	if (r->out_gone)
 		return 0;
+	if (r->down.eof && r->down.len == 0)
+		return r->pending != 0 ?
+		    fail(r, r->pending, "reading from the tunnel") : 0;
 	return 1;
 }
 

@@ -29,6 +29,8 @@ struct relay_dir {
 	unsigned char	*buf;			/* memory path */
 	size_t		 off, len, cap;		/* bytes buf[off..off+len) */
 	int		 pipe[2];		/* splice path, -1 when unused */
+	int		 mode;			/* enum dirmode */
+	bool		 need_out;		/* direct splice: dst was full */
 	bool		 eof;			/* src said EOF */
 	bool		 done;			/* nothing more will move */
 	unsigned long long total;
@@ -40,6 +42,7 @@ struct relay {
 	struct relay_dir up;			/* in -> net */
 	struct relay_dir down;			/* net -> out */
 	bool		 out_gone;		/* reader of out went away */
+	int		 pending;		/* errno to report once drained */
 	int		 err;			/* errno of a fatal error */
 	const char	*errwhat;		/* what failed, for messages */
 };
