@@ -1,0 +1,14 @@
+# tests/bench/bench.mk: programs for `make bench`, included by the top
+# Makefile.  Uses the caller's CC, CPPFLAGS and ALLCFLAGS (falling back
+# to CFLAGS); each program is one C file that needs nothing beyond libc.
+
+BENCH_BINS =	build/bench/spliceproxy build/bench/idealclient \
+		build/bench/target build/bench/drive
+
+BENCH_CFLAGS ?=	$(if $(ALLCFLAGS),$(ALLCFLAGS),-std=c11 $(CFLAGS))
+
+build/bench/%: tests/bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BENCH_CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+-include $(BENCH_BINS:=.d)

@@ -1,0 +1,575 @@
+#!/usr/bin/env python3
+"""make bench: culvert against the ideal splice client and every peer.
+
+Runs on loopback, in one run: for each proxy (the splice proxy of
+tests/bench/spliceproxy.c and a private squid) and each client, download
+and upload of SIZE bytes, keystroke round trip, tunnel setup, syscalls per
+MiB (strace -f -c) and peak RSS.  Every figure is reported as a ratio to
+the ideal client (tests/bench/idealclient.c) measured in the same run:
+median over the repetitions, spread = half the range over the median.
+
+Environment:
+  QUICK=1        small sizes, 2 repetitions: about a minute
+  REPS=N         repetitions (default 3, QUICK 2)
+  BENCH_MIB=N    transfer size in MiB (default 1024, QUICK 128)
+  CULVERT=PATH   culvert binary (default ./culvert)
+  BENCH_TOOLS    comma list of row names to run (default all)
+  BENCH_PROXIES  comma list out of splice,squid (default both)
+  BENCH_NOINSTALL=1  never run apt-get
+
+Output: markdown on stdout, also in build/bench/results.md; raw figures
+in build/bench/results.json; client stderr in build/bench/logs/.
+Needs build/bench/{spliceproxy,idealclient,target,drive} (make bench-build).
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.path.join(ROOT, "build", "bench")
+LOGS = os.path.join(BIN, "logs")
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+LO = "127.0.0.1"
+
+QUICK = os.environ.get("QUICK", "") not in ("", "0")
+REPS = int(os.environ.get("REPS", "2" if QUICK else "3"))
+SIZE = int(os.environ.get("BENCH_MIB", "128" if QUICK else "1024")) * MIB
+STRACE_SIZE = (16 if QUICK else 64) * MIB
+RTT_N = 300 if QUICK else 1000
+RTT_ROUNDS = 3 if QUICK else 5
+SETUP_N = 20 if QUICK else 300
+
+PEER_PACKAGES = ["corkscrew", "connect-proxy", "proxytunnel", "netcat-openbsd",
+                 "ncat", "socat", "strace", "squid"]
+
+started = []            # Popen objects of servers we started
+
+# Round trip and setup run with every process of the path on one CPU:
+# where the scheduler puts them (same CPU or a wakeup across CPUs) moves
+# the round trip by a factor of five on a small VM, and more than any
+# client does.
+PIN_CPU = max(os.sched_getaffinity(0))
+
+
+def pin():
+    os.sched_setaffinity(0, {PIN_CPU})
+
+
+def note(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- setup
+
+def ensure_packages():
+    missing = []
+    for p in PEER_PACKAGES:
+        r = subprocess.run(["dpkg", "-s", p], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+        if r.returncode != 0 or "Status: install ok installed" not in r.stdout:
+            missing.append(p)
+    if not missing:
+        return
+    if os.environ.get("BENCH_NOINSTALL") or os.geteuid() != 0:
+        note("missing packages (not installing): " + " ".join(missing))
+        return
+    note("installing " + " ".join(missing))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], env=env)
+    r = subprocess.run(["apt-get", "install", "-y", "-qq",
+                        "--no-install-recommends"] + missing, env=env)
+    if r.returncode != 0:
+        note("apt-get install failed; rows for missing peers say so")
+
+
+def start_server(argv, portfile=None, logpath=None, pinned=False):
+    """Start a server in its own session; return (Popen, port)."""
+    out = open(logpath, "w") if logpath else subprocess.PIPE
+    p = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL,
+                         start_new_session=True, text=True,
+                         preexec_fn=pin if pinned else None)
+    started.append(p)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if portfile:
+            try:
+                with open(portfile) as f:
+                    return p, int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                time.sleep(0.02)
+                continue
+        if logpath:
+            try:
+                with open(logpath) as f:
+                    line = f.readline()
+                if line.endswith("\n"):
+                    return p, int(line)
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.02)
+            continue
+        return p, int(p.stdout.readline())
+    raise RuntimeError("server did not start: " + " ".join(argv))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind((LO, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection((LO, port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def start_squid(tmp, name, pinned=False):
+    """A private squid: own config and port, no cache, CONNECT anywhere."""
+    squid = shutil.which("squid") or "/usr/sbin/squid"
+    if not os.path.exists(squid):
+        return None, "squid not installed"
+    d = os.path.join(tmp, name)
+    os.mkdir(d)
+    os.chmod(d, 0o777)      # squid drops root privileges to its own user
+    port = free_port()
+    conf = os.path.join(d, "squid.conf")
+    with open(conf, "w") as f:
+        f.write(f"""http_port {LO}:{port}
+pid_filename {d}/squid.pid
+cache_log {d}/cache.log
+access_log none
+cache deny all
+cache_mem 0 MB
+acl lo src 127.0.0.0/8
+http_access allow lo
+http_access deny all
+visible_hostname bench.localhost
+pinger_enable off
+shutdown_lifetime 0 seconds
+coredump_dir {d}
+logfile_rotate 0
+""")
+    p = subprocess.Popen([squid, "-N", "-f", conf], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True,
+                         preexec_fn=pin if pinned else None)
+    started.append(p)
+    if not wait_port(port, 20):
+        return None, "squid did not start (see " + d + "/cache.log)"
+    return port, None
+
+
+def stop_servers():
+    for p in started:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except OSError:
+                pass
+    for p in started:
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            p.wait()
+
+
+# ---------------------------------------------------------------- tools
+
+def culvert_path():
+    c = os.environ.get("CULVERT") or os.path.join(ROOT, "culvert")
+    return c if os.access(c, os.X_OK) else None
+
+
+def culvert_has(c, opt):
+    try:
+        r = subprocess.run([c, "--help"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return opt in r.stdout
+
+
+def tools():
+    """Rows: (name, argv(proxy_port, target_port, mode) or None, why-missing)."""
+    rows = []
+    ideal = os.path.join(BIN, "idealclient")
+    rows.append(("ideal client", lambda pp, tp, m: [ideal, LO, str(pp), LO, str(tp)], None))
+    c = culvert_path()
+    if c:
+        def cul(extra):
+            return lambda pp, tp, m: ([c] + extra + ["-p", f"{LO}:{pp}"] +
+                                      (["-N"] if m == "up" else []) + [LO, str(tp)])
+        rows.append(("culvert", cul([]), None))
+        if culvert_has(c, "--no-splice"):
+            rows.append(("culvert --no-splice", cul(["--no-splice"]), None))
+    else:
+        rows.append(("culvert", None, "not built"))
+
+    def peer(name, binary, fn):
+        path = shutil.which(binary)
+        rows.append((name, (lambda pp, tp, m: fn(path, pp, tp)) if path else None,
+                     None if path else "not installed"))
+    peer("corkscrew", "corkscrew", lambda b, pp, tp: [b, LO, str(pp), LO, str(tp)])
+    peer("connect-proxy", "connect", lambda b, pp, tp: [b, "-H", f"{LO}:{pp}", LO, str(tp)])
+    peer("proxytunnel", "proxytunnel", lambda b, pp, tp: [b, "-p", f"{LO}:{pp}", "-d", f"{LO}:{tp}"])
+    peer("nc -X connect", "nc", lambda b, pp, tp: [b, "-N", "-X", "connect", "-x", f"{LO}:{pp}", LO, str(tp)])
+    peer("ncat", "ncat", lambda b, pp, tp: [b, "--proxy", f"{LO}:{pp}", "--proxy-type", "http", LO, str(tp)])
+    peer("socat", "socat", lambda b, pp, tp: [b, "-", f"PROXY:{LO}:{LO}:{tp},proxyport={pp}"])
+    want = os.environ.get("BENCH_TOOLS")
+    if want:
+        names = [w.strip() for w in want.split(",")]
+        rows = [r for r in rows if r[0] in names or r[0] == "ideal client"]
+    return rows
+
+
+# ---------------------------------------------------------------- measuring
+
+def drive(mode, n, timeout, argv, log, prefix=(), pinned=False):
+    cmd = [os.path.join(BIN, "drive"), mode, str(n), str(timeout), "--"] + list(prefix) + argv
+    with open(log, "a") as err:
+        err.write("$ " + " ".join(cmd) + "\n")
+        err.flush()
+        try:
+            r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err, text=True,
+                               timeout=timeout + 30, preexec_fn=pin if pinned else None)
+        except subprocess.TimeoutExpired:
+            return {"ok": "0", "why": "hung"}
+    kv = {}
+    for tok in r.stdout.split():
+        if "=" in tok:
+            k, v = tok.split("=", 1)
+            kv[k] = v
+    if not kv:
+        kv = {"ok": "0", "why": "drive-error"}
+    return kv
+
+
+class Sink:
+    """The sink target's log: one line "COUNT T_EOF STATUS" per connection."""
+
+    def __init__(self, path):
+        self.path = path
+        self.seen = 1           # the port line
+
+    def next_line(self, timeout):
+        deadline = time.time() + timeout
+        while True:
+            with open(self.path) as f:
+                lines = f.read().split("\n")[:-1]
+            if len(lines) > self.seen:
+                self.seen += 1
+                return lines[self.seen - 1].split(None, 2)
+            if time.time() > deadline:
+                return None
+            time.sleep(0.01)
+
+    def skip_all(self):
+        with open(self.path) as f:
+            self.seen = len(f.read().split("\n")[:-1])
+
+
+def strace_calls(path):
+    try:
+        with open(path) as f:
+            for line in f:
+                fields = line.split()
+                if fields and fields[-1] == "total":
+                    return int(fields[3])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+METRICS = [
+    # key, header, unit, higher is better
+    ("down", "download", "MiB/s", True),
+    ("up", "upload", "MiB/s", True),
+    ("cpu_down", "CPU ↓", "s/GiB", False),
+    ("cpu_up", "CPU ↑", "s/GiB", False),
+    ("sys_down", "syscalls ↓", "/MiB", False),
+    ("sys_up", "syscalls ↑", "/MiB", False),
+    ("rtt", "keystroke RTT", "µs", False),
+    ("setup", "setup", "µs", False),
+    ("rss", "peak RSS", "MiB", False),
+]
+
+
+def measure_proxy(label, pport, lport, ports, sink, rows, results, fails, tmp):
+    """pport: the proxy for transfers; lport: its pinned twin for latency."""
+    xfer_timeout = 20 + SIZE / (40 * MIB)
+    for rep in range(REPS):
+        for name, argv, missing in rows:
+            if argv is None:
+                continue
+            log = os.path.join(LOGS, f"{label}-{name.replace(' ', '_')}.log")
+            res = results.setdefault(name, {})
+            fl = fails.setdefault(name, {})
+
+            def add(key, value):
+                res.setdefault(key, []).append(value)
+
+            if "down" not in fl:
+                kv = drive("down", SIZE, xfer_timeout, argv(pport, ports["source"], "down"), log)
+                if kv.get("ok") == "1":
+                    wall = float(kv["wall"])
+                    add("down", SIZE / MIB / wall)
+                    add("cpu_down", (float(kv["user"]) + float(kv["sys"])) / (SIZE / GIB))
+                    add("rss", int(kv["maxrss_kb"]) / 1024)
+                else:
+                    fl["down"] = kv.get("why", "?")
+            if "up" not in fl:
+                sink.skip_all()
+                kv = drive("up", SIZE, xfer_timeout, argv(pport, ports["sink"], "up"), log)
+                got = sink.next_line(3)
+                if kv.get("ok") != "1" and kv.get("why") != "stdinclosed":
+                    fl["up"] = kv.get("why", "?")
+                elif got is None:
+                    fl["up"] = "no EOF at sink"
+                elif int(got[0]) != SIZE:
+                    fl["up"] = f"sink got {int(got[0]) / MIB:.1f} MiB"
+                else:
+                    wall = float(got[1]) - float(kv["t0"])
+                    add("up", SIZE / MIB / wall)
+                    add("cpu_up", (float(kv["user"]) + float(kv["sys"])) / (SIZE / GIB))
+                    add("rss", int(kv["maxrss_kb"]) / 1024)
+            if "rtt" not in fl:
+                # several short runs: where the scheduler puts the processes
+                # moves the round trip more than anything else
+                meds = []
+                for _ in range(RTT_ROUNDS):
+                    kv = drive("rtt", RTT_N, 10 + RTT_N * 0.01, argv(lport, ports["echo"], "rtt"), log,
+                               pinned=True)
+                    if kv.get("ok") != "1":
+                        fl["rtt"] = kv.get("why", "?")
+                        break
+                    meds.append(float(kv["med_us"]))
+                else:
+                    add("rtt", statistics.median(meds))
+            if "setup" not in fl:
+                kv = drive("setup", SETUP_N, 10 + SETUP_N * 0.3, argv(lport, ports["one"], "setup"),
+                           log, pinned=True)
+                if kv.get("ok") == "1":
+                    add("setup", float(kv["med_us"]))
+                else:
+                    fl["setup"] = kv.get("why", "?")
+            note(f"{label} rep {rep + 1}/{REPS} {name}: " +
+                 ", ".join(f"{k} {v[-1]:.4g}" for k, v in res.items() if v) +
+                 ("; fail " + str(fl) if fl else ""))
+    strace = shutil.which("strace")
+    for name, argv, missing in rows:
+        if argv is None:
+            continue
+        res = results.setdefault(name, {})
+        fl = fails.setdefault(name, {})
+        log = os.path.join(LOGS, f"{label}-{name.replace(' ', '_')}.log")
+        for mode, target in (("down", "source_small"), ("up", "sink")):
+            key = "sys_" + mode
+            if not strace:
+                fl[key] = "no strace"
+                continue
+            out = os.path.join(tmp, f"strace-{label}-{mode}.txt")
+            sink.skip_all()
+            kv = drive(mode, STRACE_SIZE, 60 + STRACE_SIZE / (5 * MIB),
+                       argv(pport, ports[target], mode), log,
+                       prefix=[strace, "-f", "-c", "-o", out, "--"])
+            calls = strace_calls(out)
+            if mode == "down" and kv.get("ok") != "1":
+                fl[key] = kv.get("why", "?")
+            elif calls is None:
+                fl[key] = "no strace total"
+            else:
+                res[key] = [calls / (STRACE_SIZE / MIB)]
+        note(f"{label} strace {name}: " +
+             ", ".join(f"{k} {res[k][0]:.3g}" for k in ("sys_down", "sys_up") if k in res))
+
+
+# ---------------------------------------------------------------- report
+
+def fmt_abs(v):
+    if v >= 100:
+        return f"{v:.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    if v >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3f}"
+
+
+def spread(vals):
+    if len(vals) < 2:
+        return ""
+    m = statistics.median(vals)
+    if m == 0:
+        return ""
+    return f" ±{(max(vals) - min(vals)) / 2 / m * 100:.0f}%"
+
+
+PARENT = {"cpu_down": "down", "cpu_up": "up", "rss": "down"}
+
+
+def failure(fails, name, key):
+    """Why a figure is missing: its own failure or the transfer it comes from."""
+    fl = fails.get(name, {})
+    return fl.get(key) or fl.get(PARENT.get(key, ""))
+
+
+def table(label, rows, results, fails, missing_rows):
+    ideal = results.get("ideal client", {})
+    out = []
+    head = "| tool | " + " | ".join(f"{h} ({'↑' if hi else '↓'} better)" for _, h, _, hi in METRICS) + " |"
+    out.append(head)
+    out.append("|" + "---|" * (len(METRICS) + 1))
+    cells = ["**ideal client (absolute)**"]
+    for key, _, unit, _ in METRICS:
+        v = ideal.get(key)
+        f = failure(fails, "ideal client", key)
+        cells.append(f"fail ({f})" if f else
+                     (f"{fmt_abs(statistics.median(v))} {unit}{spread(v)}" if v else "–"))
+    out.append("| " + " | ".join(cells) + " |")
+    for name, argv, missing in rows:
+        cells = [name]
+        for key, _, unit, _ in METRICS:
+            if missing:
+                cells.append(missing)
+                continue
+            f = failure(fails, name, key) if not results.get(name, {}).get(key) else None
+            v = results.get(name, {}).get(key)
+            iv = ideal.get(key)
+            if f:
+                cells.append(f"fail ({f})")
+            elif not v:
+                cells.append("–")
+            elif not iv or statistics.median(iv) == 0:
+                cells.append(f"{fmt_abs(statistics.median(v))} {unit}")
+            else:
+                cells.append(f"{statistics.median(v) / statistics.median(iv):.2f}{spread(v)}")
+        out.append("| " + " | ".join(cells) + " |")
+    out.append("")
+    out.append(f"Absolute medians through {label}:")
+    out.append("")
+    out.append("| tool | " + " | ".join(f"{h} {u}" for _, h, u, _ in METRICS) + " |")
+    out.append("|" + "---|" * (len(METRICS) + 1))
+    for name, argv, missing in rows:
+        if missing:
+            continue
+        cells = [name]
+        for key, _, unit, _ in METRICS:
+            f = failure(fails, name, key) if not results.get(name, {}).get(key) else None
+            v = results.get(name, {}).get(key)
+            cells.append("fail" if f else (fmt_abs(statistics.median(v)) if v else "–"))
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def main():
+    for b in ("spliceproxy", "idealclient", "target", "drive"):
+        if not os.access(os.path.join(BIN, b), os.X_OK):
+            sys.exit(f"bench: {BIN}/{b} missing: run make bench-build")
+    if not os.environ.get("BENCH_NOINSTALL"):
+        ensure_packages()
+    os.makedirs(LOGS, exist_ok=True)
+    for f in os.listdir(LOGS):
+        os.unlink(os.path.join(LOGS, f))
+    rows = tools()
+    proxies = [p.strip() for p in os.environ.get("BENCH_PROXIES", "splice,squid").split(",")]
+    tmp = tempfile.mkdtemp(prefix="culvert-bench.")
+    os.chmod(tmp, 0o755)
+    t_start = time.time()
+    report = []
+    raw = {}
+    try:
+        ports = {}
+        _, ports["source"] = start_server([os.path.join(BIN, "target"), "source", str(SIZE)])
+        _, ports["source_small"] = start_server([os.path.join(BIN, "target"), "source", str(STRACE_SIZE)])
+        _, ports["one"] = start_server([os.path.join(BIN, "target"), "source", "1"], pinned=True)
+        _, ports["echo"] = start_server([os.path.join(BIN, "target"), "echo"], pinned=True)
+        sinklog = os.path.join(tmp, "sink.log")
+        _, ports["sink"] = start_server([os.path.join(BIN, "target"), "sink"], logpath=sinklog)
+        sink = Sink(sinklog)
+        for proxy in proxies:
+            if proxy == "splice":
+                pf = os.path.join(tmp, "spliceproxy.port")
+                _, pport = start_server([os.path.join(BIN, "spliceproxy"), pf], portfile=pf)
+                pf = os.path.join(tmp, "spliceproxy-pinned.port")
+                _, lport = start_server([os.path.join(BIN, "spliceproxy"), pf], portfile=pf,
+                                        pinned=True)
+                label = "splice proxy"
+            elif proxy == "squid":
+                pport, err = start_squid(tmp, "squid")
+                lport, err2 = start_squid(tmp, "squid-pinned", pinned=True)
+                err = err or err2
+                label = "squid"
+                if pport is None or lport is None:
+                    report.append(f"### Through {label}\n\nskipped: {err}\n")
+                    continue
+            else:
+                continue
+            results, fails = {}, {}
+            measure_proxy(label, pport, lport, ports, sink, rows, results, fails, tmp)
+            raw[label] = {"results": results, "fails": fails}
+            report.append(f"### Through {label} (ratio to the ideal client; median{' ±half-range' if REPS > 1 else ''} of {REPS} runs)\n")
+            report.append(table(label, rows, results, fails, None))
+            report.append("")
+    finally:
+        stop_servers()
+        shutil.rmtree(tmp, ignore_errors=True)
+    kernel = os.uname().release
+    report.append("\n".join([
+        f"Notes: loopback, Linux {kernel}, {os.cpu_count()} CPUs, {REPS} runs per figure"
+        f"{' (QUICK=1)' if QUICK else ''}; run took {time.time() - t_start:.0f} s.",
+        "",
+        "- Ratios are tool / ideal client, medians of the runs; ±x% is half the range over the median."
+        " Higher is better for download and upload, lower for everything else.",
+        f"- Download and upload move {SIZE // MIB} MiB through pipes on the client's stdin and stdout,"
+        " as ssh gives a ProxyCommand. CPU = user+sys of the client process (wait4 rusage) per GiB;"
+        " peak RSS = ru_maxrss of the client.",
+        "- Upload: stdin is N bytes then EOF; the time ends when the sink target sees EOF."
+        " culvert runs with -N for uploads (without it, culvert keeps the tunnel open after stdin EOF"
+        " and waits for the far side, like ssh needs); peers use their own EOF handling (nc -N)."
+        " squid closes the whole tunnel on a client half-close, so only the byte count at the sink is"
+        " checked there.",
+        f"- Syscalls per MiB: `strace -f -c` total calls over one {STRACE_SIZE // MIB} MiB transfer,"
+        " process startup included.",
+        f"- Keystroke RTT: median over {RTT_ROUNDS} clients of the median of {RTT_N} one-byte round"
+        f" trips through an echo target. Setup: median of {SETUP_N} tunnels from spawn to the first"
+        " byte sent by the target (connect, CONNECT, response, first byte). For both, driver, client,"
+        f" proxy and target are pinned to CPU {PIN_CPU}; unpinned, cross-CPU wakeups move the round"
+        " trip by up to 5x between runs.",
+        "- \"fail (why)\": the client did not deliver exactly N bytes (short, timeout, no EOF at sink).",
+        "- Not yet measured: listen mode (1000 concurrent tunnels, total RSS) and --tunnel through"
+        " squid against CONNECT through squid: those modes do not exist yet.",
+    ]))
+    text = "\n".join(report) + "\n"
+    with open(os.path.join(BIN, "results.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(BIN, "results.json"), "w") as f:
+        json.dump({"size": SIZE, "reps": REPS, "raw": raw}, f, indent=1)
+    print(text)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        stop_servers()
+        sys.exit(130)

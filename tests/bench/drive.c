@@ -1,0 +1,461 @@
+/*
+ * drive: run one tunnel client the way ssh runs a ProxyCommand (stdin and
+ * stdout are pipes) and measure it.
+ *
+ *   drive down  N TIMEOUT -- CMD...   read N bytes from the client's stdout
+ *   drive up    N TIMEOUT -- CMD...   write N bytes to its stdin, then EOF
+ *   drive rtt   K TIMEOUT -- CMD...   K one-byte round trips (echo target)
+ *   drive setup M TIMEOUT -- CMD...   M runs: spawn to first byte on stdout
+ *
+ * Prints one line of key=value pairs on stdout.  Always: ok=0|1 and, when
+ * not ok, why=WORD.  down/up: t0 (CLOCK_MONOTONIC at spawn), wall (down:
+ * spawn to last byte; up: spawn to stdout EOF), user, sys, maxrss_kb of
+ * the client from wait4(2), bytes, and up also reply=WORD (the first line
+ * the client printed, e.g. the sink's count).  rtt and setup: med_us,
+ * mean_us, min_us, max_us.  TIMEOUT (seconds) bounds the whole run; the
+ * client is killed when it passes.  The client's stderr is inherited.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK	(1024 * 1024)
+
+static char chunk[CHUNK];
+static double deadline;
+
+struct child {
+	pid_t	pid;
+	int	in;		/* write end of the client's stdin */
+	int	out;		/* read end of the client's stdout */
+	struct rusage ru;
+	int	status;
+	int	reaped;
+};
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Milliseconds left before the deadline, for poll(); at least 0. */
+static int
+left_ms(void)
+{
+	double l = (deadline - now()) * 1000.0;
+
+	return l <= 0 ? 0 : (int)l + 1;
+}
+
+static void
+spawn(struct child *c, char **argv)
+{
+	int pin[2], pout[2];
+
+	memset(c, 0, sizeof(*c));
+	if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1) {
+		perror("drive: pipe");
+		exit(1);
+	}
+	c->pid = fork();
+	if (c->pid == -1) {
+		perror("drive: fork");
+		exit(1);
+	}
+	if (c->pid == 0) {
+		if (dup2(pin[0], STDIN_FILENO) == -1 ||
+		    dup2(pout[1], STDOUT_FILENO) == -1)
+			_exit(127);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv[0], argv);
+		fprintf(stderr, "drive: %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(pin[0]);
+	close(pout[1]);
+	c->in = pin[1];
+	c->out = pout[0];
+	/* our ends only: the client's ends keep their blocking mode */
+	(void)fcntl(c->in, F_SETFL, O_NONBLOCK);
+	(void)fcntl(c->out, F_SETFL, O_NONBLOCK);
+}
+
+/* Wait for the client until the deadline plus grace, then kill it. */
+static void
+reap(struct child *c, double grace)
+{
+	double until = now() + grace;
+	pid_t r;
+
+	if (c->reaped)
+		return;
+	for (;;) {
+		r = wait4(c->pid, &c->status, WNOHANG, &c->ru);
+		if (r == c->pid)
+			break;
+		if (now() > until) {
+			kill(c->pid, SIGKILL);
+			while (wait4(c->pid, &c->status, 0, &c->ru) == -1 &&
+			    errno == EINTR)
+				;
+			break;
+		}
+		usleep(1000);
+	}
+	c->reaped = 1;
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd != -1) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static void
+print_usage(const struct child *c)
+{
+	printf(" user=%.6f sys=%.6f maxrss_kb=%ld exit=%d",
+	    (double)c->ru.ru_utime.tv_sec + (double)c->ru.ru_utime.tv_usec / 1e6,
+	    (double)c->ru.ru_stime.tv_sec + (double)c->ru.ru_stime.tv_usec / 1e6,
+	    c->ru.ru_maxrss,
+	    WIFEXITED(c->status) ? WEXITSTATUS(c->status) :
+	    128 + WTERMSIG(c->status));
+}
+
+/*
+ * Read what is available on fd; bytes go to /dev/null with splice when
+ * possible.  The first bytes are kept in cap (NUL-terminated).  Returns
+ * bytes moved, 0 at EOF, -1 with EAGAIN when nothing is there.
+ */
+static ssize_t
+drain(int fd, int devnull, char *cap, size_t capsz, size_t *caplen)
+{
+	ssize_t n;
+
+	if (*caplen + 1 < capsz) {
+		n = read(fd, cap + *caplen, capsz - 1 - *caplen);
+		if (n > 0) {
+			*caplen += (size_t)n;
+			cap[*caplen] = '\0';
+		}
+		return n;
+	}
+	n = splice(fd, NULL, devnull, NULL, CHUNK, SPLICE_F_NONBLOCK);
+	if (n == -1 && errno == EINVAL)
+		n = read(fd, chunk, sizeof(chunk));
+	return n;
+}
+
+static int
+run_down(uint64_t want, char **argv)
+{
+	struct child c;
+	struct pollfd pfd;
+	char cap[64];
+	size_t caplen = 0;
+	uint64_t got = 0;
+	double t0, t1 = 0;
+	ssize_t n;
+	int devnull = open("/dev/null", O_WRONLY);
+	const char *why = NULL;
+
+	t0 = now();
+	spawn(&c, argv);
+	while (got < want) {
+		pfd.fd = c.out;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, left_ms()) == 0) {
+			why = "timeout";
+			break;
+		}
+		n = drain(c.out, devnull, cap, sizeof(cap), &caplen);
+		if (n == 0) {
+			why = "short";
+			break;
+		}
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			why = "readerror";
+			break;
+		}
+		got += (uint64_t)n;
+	}
+	t1 = now();
+	/* done: close stdin as ssh would, let the client finish */
+	close_fd(&c.in);
+	while (why == NULL) {
+		pfd.fd = c.out;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 3000) <= 0)
+			break;
+		n = drain(c.out, devnull, cap, sizeof(cap), &caplen);
+		if (n == 0)
+			break;
+		if (n > 0) {
+			got += (uint64_t)n;
+			why = "long";
+		}
+	}
+	close_fd(&c.out);
+	reap(&c, 3.0);
+	printf("ok=%d%s%s t0=%.6f wall=%.6f bytes=%" PRIu64,
+	    why == NULL, why ? " why=" : "", why ? why : "", t0, t1 - t0, got);
+	print_usage(&c);
+	printf("\n");
+	return why == NULL ? 0 : 1;
+}
+
+static int
+run_up(uint64_t want, char **argv)
+{
+	struct child c;
+	struct pollfd pfd[2];
+	struct iovec iov;
+	char cap[64], word[64];
+	size_t caplen = 0, len, i;
+	uint64_t sent = 0;
+	double t0, tin = 0, t1;
+	ssize_t n;
+	int devnull = open("/dev/null", O_WRONLY), use_vmsplice = 1;
+	const char *why = NULL;
+
+	t0 = now();
+	spawn(&c, argv);
+	for (;;) {
+		pfd[0].fd = c.in;
+		pfd[0].events = POLLOUT;
+		pfd[1].fd = c.out;
+		pfd[1].events = POLLIN;
+		if (c.in == -1 && c.out == -1)
+			break;
+		if (poll(pfd, 2, left_ms()) == 0) {
+			why = "timeout";
+			break;
+		}
+		if (pfd[0].revents & (POLLERR | POLLHUP)) {
+			why = "stdinclosed";
+			close_fd(&c.in);
+		} else if (pfd[0].revents & POLLOUT) {
+			len = want - sent < CHUNK ? (size_t)(want - sent) : CHUNK;
+			iov.iov_base = chunk;
+			iov.iov_len = len;
+			if (use_vmsplice) {
+				/* the buffer never changes, so gifting pages by reference is safe */
+				n = vmsplice(c.in, &iov, 1, SPLICE_F_NONBLOCK);
+				if (n == -1 && errno == EINVAL) {
+					use_vmsplice = 0;
+					continue;
+				}
+			} else
+				n = write(c.in, chunk, len);
+			if (n > 0)
+				sent += (uint64_t)n;
+			else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+				why = "writeerror";
+				close_fd(&c.in);
+			}
+			if (sent == want) {
+				tin = now();
+				close_fd(&c.in);
+			}
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = drain(c.out, devnull, cap, sizeof(cap), &caplen);
+			if (n == 0)
+				close_fd(&c.out);
+			else if (n == -1 && errno != EAGAIN && errno != EINTR)
+				close_fd(&c.out);
+		}
+	}
+	t1 = now();
+	close_fd(&c.in);
+	close_fd(&c.out);
+	reap(&c, why ? 0.0 : 3.0);
+	for (i = 0, len = 0; i < caplen && len + 1 < sizeof(word); i++)
+		if (cap[i] > ' ' && cap[i] < 127)
+			word[len++] = cap[i];
+		else if (len > 0)
+			break;
+	word[len] = '\0';
+	printf("ok=%d%s%s t0=%.6f wall=%.6f tin=%.6f bytes=%" PRIu64
+	    " reply=%s", why == NULL, why ? " why=" : "", why ? why : "", t0,
+	    t1 - t0, tin > 0 ? tin - t0 : 0.0, sent, len ? word : "-");
+	print_usage(&c);
+	printf("\n");
+	return why == NULL ? 0 : 1;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+print_stats(double *v, size_t n)
+{
+	double sum = 0;
+	size_t i;
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	for (i = 0; i < n; i++)
+		sum += v[i];
+	printf(" n=%zu med_us=%.2f mean_us=%.2f min_us=%.2f max_us=%.2f", n,
+	    n ? v[n / 2] * 1e6 : 0, n ? sum / (double)n * 1e6 : 0,
+	    n ? v[0] * 1e6 : 0, n ? v[n - 1] * 1e6 : 0);
+}
+
+/* Read exactly one byte from fd before the deadline; 0 on success. */
+static int
+read_one(int fd)
+{
+	struct pollfd pfd;
+	char b;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, &b, 1);
+		if (n == 1)
+			return 0;
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			return -1;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, left_ms()) == 0)
+			return -1;
+	}
+}
+
+static int
+run_rtt(size_t k, char **argv)
+{
+	struct child c;
+	const size_t warm = 20;
+	double *v, t;
+	size_t i;
+	const char *why = NULL;
+
+	if ((v = calloc(k, sizeof(*v))) == NULL)
+		return 1;
+	spawn(&c, argv);
+	for (i = 0; i < warm + k; i++) {
+		t = now();
+		if (write(c.in, "x", 1) != 1) {
+			why = "writeerror";
+			break;
+		}
+		if (read_one(c.out) == -1) {
+			why = now() >= deadline ? "timeout" : "noecho";
+			break;
+		}
+		if (i >= warm)
+			v[i - warm] = now() - t;
+	}
+	close_fd(&c.in);
+	close_fd(&c.out);
+	reap(&c, 1.0);
+	printf("ok=%d%s%s", why == NULL, why ? " why=" : "", why ? why : "");
+	print_stats(v, why ? 0 : k);
+	print_usage(&c);
+	printf("\n");
+	free(v);
+	return why == NULL ? 0 : 1;
+}
+
+static int
+run_setup(size_t m, char **argv)
+{
+	struct child c;
+	double *v, t;
+	size_t i;
+	const char *why = NULL;
+
+	if ((v = calloc(m, sizeof(*v))) == NULL)
+		return 1;
+	for (i = 0; i < m; i++) {
+		t = now();
+		spawn(&c, argv);
+		if (read_one(c.out) == -1)
+			why = now() >= deadline ? "timeout" : "nobyte";
+		else
+			v[i] = now() - t;
+		/* ssh would go on; the tunnel is measured, end it fast */
+		kill(c.pid, SIGKILL);
+		close_fd(&c.in);
+		close_fd(&c.out);
+		reap(&c, 5.0);
+		if (why != NULL)
+			break;
+	}
+	printf("ok=%d%s%s", why == NULL, why ? " why=" : "", why ? why : "");
+	print_stats(v, why ? 0 : m);
+	printf("\n");
+	free(v);
+	return why == NULL ? 0 : 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	uint64_t n;
+	double timeout;
+	char *end;
+	size_t i;
+
+	if (argc < 6 || strcmp(argv[4], "--") != 0) {
+		fprintf(stderr, "usage: drive down|up|rtt|setup N TIMEOUT -- CMD...\n");
+		return 2;
+	}
+	errno = 0;
+	n = strtoull(argv[2], &end, 10);
+	if (errno != 0 || *end != '\0' || n == 0) {
+		fprintf(stderr, "drive: bad count %s\n", argv[2]);
+		return 2;
+	}
+	timeout = strtod(argv[3], &end);
+	if (*end != '\0' || timeout <= 0) {
+		fprintf(stderr, "drive: bad timeout %s\n", argv[3]);
+		return 2;
+	}
+	for (i = 0; i < sizeof(chunk); i++)
+		chunk[i] = (char)('a' + i % 26);
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	deadline = now() + timeout;
+	if (strcmp(argv[1], "down") == 0)
+		return run_down(n, argv + 5);
+	if (strcmp(argv[1], "up") == 0)
+		return run_up(n, argv + 5);
+	if (strcmp(argv[1], "rtt") == 0)
+		return run_rtt((size_t)n, argv + 5);
+	if (strcmp(argv[1], "setup") == 0)
+		return run_setup((size_t)n, argv + 5);
+	fprintf(stderr, "drive: unknown mode %s\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,267 @@
+/*
+ * spliceproxy: a fast HTTP CONNECT proxy for loopback benchmarks.
+ *
+ *   spliceproxy [PORTFILE]
+ *
+ * Listens on 127.0.0.1 port 0 and writes the port to PORTFILE (or to
+ * stdout).  Per connection: read the request head up to the blank line,
+ * connect to the CONNECT target, answer "200 Connection established",
+ * then relay both ways with splice(2) through one pipe per direction, one
+ * process per direction.  EOF in one direction becomes shutdown(SHUT_WR)
+ * on the other socket; the tunnel stays open until both directions end,
+ * so half-closed tunnels work.  Anything but CONNECT host:port gets 400,
+ * a failed connect 502.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HEAD_MAX	8192
+#define PIPE_SIZE	(1024 * 1024)
+
+static const char ok_reply[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void
+reply(int s, const char *status)
+{
+	char buf[256];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "HTTP/1.1 %s\r\nContent-Length: 0\r\n"
+	    "Connection: close\r\n\r\n", status);
+	if (n > 0)
+		(void)write_all(s, buf, (size_t)n);
+}
+
+/* Connect to "host:port" ("[v6]:port" too); returns a socket or -1. */
+static int
+dial(char *hostport)
+{
+	struct addrinfo hints, *res, *ai;
+	char *host = hostport, *port, *end;
+	int s = -1, one = 1;
+
+	port = strrchr(hostport, ':');
+	if (port == NULL)
+		return -1;
+	*port++ = '\0';
+	if (*host == '[') {
+		host++;
+		end = strchr(host, ']');
+		if (end == NULL)
+			return -1;
+		*end = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, port, &hints, &res) != 0)
+		return -1;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		s = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (s == -1)
+			continue;
+		if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		close(s);
+		s = -1;
+	}
+	freeaddrinfo(res);
+	if (s != -1)
+		(void)setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return s;
+}
+
+/*
+ * Move bytes from socket in to socket out until EOF on in, then shut
+ * down out for writing.  A failed write shuts in down for reading, so
+ * the sender learns of it.
+ */
+static void
+pump(int in, int out)
+{
+	int p[2];
+	ssize_t n, m;
+
+	if (pipe2(p, 0) == -1)
+		goto done;
+	(void)fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE);
+	for (;;) {
+		n = splice(in, NULL, p[1], NULL, PIPE_SIZE, SPLICE_F_MOVE);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		while (n > 0) {
+			m = splice(p[0], NULL, out, NULL, (size_t)n,
+			    SPLICE_F_MOVE);
+			if (m == -1 && errno == EINTR)
+				continue;
+			if (m <= 0) {
+				(void)shutdown(in, SHUT_RD);
+				return;
+			}
+			n -= m;
+		}
+	}
+done:
+	(void)shutdown(out, SHUT_WR);
+}
+
+static void
+serve(int c)
+{
+	char head[HEAD_MAX + 1], target[HEAD_MAX];
+	size_t len = 0;
+	ssize_t n;
+	char *eoh = NULL, *sp;
+	size_t extra;
+	int t, one = 1;
+	pid_t pid;
+
+	(void)setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	while (eoh == NULL) {
+		if (len == HEAD_MAX) {
+			reply(c, "431 Request Header Fields Too Large");
+			return;
+		}
+		n = read(c, head + len, HEAD_MAX - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		len += (size_t)n;
+		head[len] = '\0';
+		eoh = strstr(head, "\r\n\r\n");
+	}
+	if (strncmp(head, "CONNECT ", 8) != 0 ||
+	    (sp = strchr(head + 8, ' ')) == NULL ||
+	    (size_t)(sp - (head + 8)) >= sizeof(target)) {
+		reply(c, "400 Bad Request");
+		return;
+	}
+	memcpy(target, head + 8, (size_t)(sp - (head + 8)));
+	target[sp - (head + 8)] = '\0';
+	if ((t = dial(target)) == -1) {
+		reply(c, "502 Bad Gateway");
+		return;
+	}
+	if (write_all(c, ok_reply, sizeof(ok_reply) - 1) == -1)
+		return;
+	/* tunnel bytes the client sent right behind its head */
+	extra = len - (size_t)(eoh + 4 - head);
+	if (extra > 0 && write_all(t, eoh + 4, extra) == -1)
+		return;
+
+	pid = fork();
+	if (pid == -1)
+		return;
+	if (pid == 0) {
+		pump(t, c);
+		_exit(0);
+	}
+	pump(c, t);
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof(sin);
+	FILE *fp;
+	int ls, c, one = 1;
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_IGN);
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	if (ls == -1) {
+		perror("spliceproxy: socket");
+		return 1;
+	}
+	(void)setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(ls, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(ls, 1024) == -1 ||
+	    getsockname(ls, (struct sockaddr *)&sin, &slen) == -1) {
+		perror("spliceproxy: bind/listen");
+		return 1;
+	}
+	if (argc > 1) {
+		/* write then rename, so a reader never sees a partial file */
+		char tmp[4096];
+
+		snprintf(tmp, sizeof(tmp), "%s.tmp", argv[1]);
+		if ((fp = fopen(tmp, "w")) == NULL) {
+			perror(tmp);
+			return 1;
+		}
+		fprintf(fp, "%u\n", (unsigned)ntohs(sin.sin_port));
+		if (fclose(fp) != 0 || rename(tmp, argv[1]) == -1) {
+			perror(argv[1]);
+			return 1;
+		}
+	} else {
+		printf("%u\n", (unsigned)ntohs(sin.sin_port));
+		fflush(stdout);
+	}
+
+	for (;;) {
+		c = accept(ls, NULL, NULL);
+		if (c == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			perror("spliceproxy: accept");
+			return 1;
+		}
+		switch (fork()) {
+		case -1:
+			close(c);
+			continue;
+		case 0:
+			close(ls);
+			/* the per-connection process waits for its pump child */
+			signal(SIGCHLD, SIG_DFL);
+			serve(c);
+			_exit(0);
+		default:
+			close(c);
+		}
+	}
+}
