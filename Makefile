@@ -52,7 +52,9 @@ asan:
 	$(MAKE) O=build/asan BIN=build/asan/culvert \
 	    CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" all unit
 
-demo: $(BIN)
+demo:
+	sh tests/deps.sh demo
+	$(MAKE) all
 	sh tests/demo.sh
 
 check-deps:
@@ -68,11 +70,12 @@ test: all unit
 
 lint:
 	mandoc -Tlint -Wwarning man/culvert.1
-	shellcheck -s bash tests/run tests/deps.sh tests/demo.sh .ci/run
+	shellcheck -s sh tests/run tests/deps.sh tests/demo.sh tests/bench/run .ci/run
 	cppcheck --quiet --error-exitcode=1 --std=c11 \
 	    --suppress=missingIncludeSystem src
 
 -include tests/bench/bench.mk
+-include tests/fuzz/fuzz.mk
 
 bench-build: $(BENCH_BINS)
 

@@ -144,6 +144,7 @@ parse_params(struct cursor *cur, struct auth_challenge *c, const char **drop,
 	size_t			 n, i;
 	int			 toolong;
 
+	memset(&scratch, 0, sizeof(scratch));
 	for (;;) {
 		if ((n = token_len(cur)) == 0) {
 			*err = "expected a parameter name";

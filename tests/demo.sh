@@ -31,7 +31,7 @@ tport=$(waitport "$dir/target" "echo server")
 pport=$(waitport "$dir/proxy" "proxy")
 
 echo "== an echo server on 127.0.0.1:$tport, a CONNECT proxy on 127.0.0.1:$pport"
-echo "== \$ printf 'hello through the tunnel\\n' | culvert -v -N -p http://127.0.0.1:$pport 127.0.0.1 $tport"
+printf '%s\n' "== \$ printf 'hello through the tunnel\\n' | culvert -v -N -p http://127.0.0.1:$pport 127.0.0.1 $tport"
 printf 'hello through the tunnel\n' |
     timeout 10 ./culvert -v -N -p "http://127.0.0.1:$pport" 127.0.0.1 "$tport"
 

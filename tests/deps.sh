@@ -3,9 +3,14 @@
 # Runs as root on Debian 12 with no standard input (CI).
 set -eu
 
-pkgs="bats bats-assert bats-support tinyproxy squid openssh-server
+# make demo needs only a compiler and python3 (for the helper proxy).
+if [ "${1:-}" = demo ]; then
+	pkgs="gcc libc6-dev python3"
+else
+	pkgs="bats bats-assert bats-support tinyproxy squid openssh-server
 openssh-client python3 mandoc dante-server microsocks zsh fish procps
-psmisc iproute2 make gcc"
+psmisc iproute2 make gcc libc6-dev strace"
+fi
 
 missing=""
 for p in $pkgs; do
