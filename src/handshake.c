@@ -370,17 +370,8 @@ static void
 socks_params(const struct hs_params *p, struct socks_request *r)
 {
 	memset(r, 0, sizeof(*r));
-	switch (p->proxy->scheme) {
-	case SCHEME_SOCKS4:
-		r->version = SOCKS_V4;
-		break;
-	case SCHEME_SOCKS4A:
-		r->version = SOCKS_V4A;
-		break;
-	default:
-		r->version = SOCKS_V5;
-		break;
-	}
+	r->version = p->proxy->scheme == SCHEME_SOCKS4 ? SOCKS_V4 :
+	    p->proxy->scheme == SCHEME_SOCKS4A ? SOCKS_V4A : SOCKS_V5;
 	r->host = p->target->host;
 	r->port = p->target->port;
 	if (p->addrlen > 0) {

@@ -127,6 +127,27 @@ parse_header(const char *h, char *err, size_t errlen)
 	return 0;
 }
 
+/* --proxy-auth NAME to enum auth_allow bits; 0 for an unknown name. */
+static int
+parse_auth(const char *name)
+{
+	static const struct {
+		const char	*name;
+		int		 allow;
+	} auths[] = {
+		{ "basic", AUTH_BASIC },
+		{ "digest", AUTH_DIGEST },
+		{ "ntlm", AUTH_NTLM },
+		{ "any", AUTH_ANY },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(auths) / sizeof(auths[0]); i++)
+		if (strcasecmp(name, auths[i].name) == 0)
+			return auths[i].allow;
+	return 0;
+}
+
 enum opt_result
 options_parse(struct options *o, int argc, char **argv, char *err,
     size_t errlen)
@@ -194,15 +215,7 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 			o->auth_file = optarg;
 			break;
 		case OPT_PROXY_AUTH:
-			if (strcasecmp(optarg, "basic") == 0)
-				o->auth_allow = AUTH_BASIC;
-			else if (strcasecmp(optarg, "digest") == 0)
-				o->auth_allow = AUTH_DIGEST;
-			else if (strcasecmp(optarg, "ntlm") == 0)
-				o->auth_allow = AUTH_NTLM;
-			else if (strcasecmp(optarg, "any") == 0)
-				o->auth_allow = AUTH_ANY;
-			else {
+			if ((o->auth_allow = parse_auth(optarg)) == 0) {
 				snprintf(err, errlen, "bad --proxy-auth "
 				    "\"%.20s\": use basic, digest, ntlm or any",
 				    optarg);

@@ -38,10 +38,7 @@ proxy_scheme_name(enum proxy_scheme s)
 void
 proxy_format(const struct proxy *p, char *buf, size_t len)
 {
-	if (strchr(p->host, ':') != NULL)
-		snprintf(buf, len, "[%s]:%u", p->host, p->port);
-	else
-		snprintf(buf, len, "%s:%u", p->host, p->port);
+	target_format(p->host, p->port, buf, len);
 }
 
 static int
