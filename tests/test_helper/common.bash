@@ -1,0 +1,241 @@
+# common.bash: loaded by every tests/*.bats with `load test_helper/common`.
+#
+# Provides:
+#   CULVERT        the binary under test (env override, e.g. an ASan build)
+#   PYTHON         python3
+#   HELPERS        tests/helpers (target.py, fakeproxy.py)
+#   RELAY_OPTS     array from $CULVERT_RELAY_OPTS, appended by data-path
+#                  tests to culvert's options (e.g. --no-splice)
+#   start_helper NAME SCRIPT.py ARGS...   start a helper, wait for its port;
+#                  sets NAME_PORT and NAME_PID
+#   start_target NAME MODE ARGS...        target.py MODE ARGS
+#   start_proxy  NAME SCRIPT [OPTS...]    fakeproxy.py --script SCRIPT
+#                  --log $HELPER_DIR/NAME.log; sets NAME_LOG too
+#   proxy_connections NAME                connections the proxy has accepted
+#   wait_for 'COMMAND' SECONDS            poll until COMMAND succeeds
+#   now; elapsed_since START              wall clock in seconds (float)
+#   assert_elapsed_between START MIN MAX
+#   gen N          target.py gen N (the deterministic stream) to stdout
+#   free_port      a TCP port on 127.0.0.1 nobody listens on right now
+#   assert_one_culvert_line               $stderr is one "culvert: " line
+#
+# Helpers started in setup_file live until teardown_file; helpers started in
+# setup or a test are stopped by teardown.  Files that define their own
+# teardown/teardown_file must call common_teardown/common_teardown_file.
+
+# Variables set here are used by the test files that load this one.
+# shellcheck disable=SC2034
+
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+
+TESTS_DIR=$(cd "$BATS_TEST_DIRNAME" && pwd)
+HELPERS="$TESTS_DIR/helpers"
+: "${CULVERT:=$TESTS_DIR/../culvert}"
+: "${PYTHON:=python3}"
+export CULVERT PYTHON
+read -r -a RELAY_OPTS <<< "${CULVERT_RELAY_OPTS:-}"
+
+# Where helper state (port files, logs, pid lists) goes: per test when a
+# test is running, per file in setup_file.
+helper_dir() {
+	if [[ -n "${BATS_TEST_TMPDIR:-}" && -z "${_IN_SETUP_FILE:-}" ]]; then
+		printf '%s\n' "$BATS_TEST_TMPDIR"
+	else
+		printf '%s\n' "$BATS_FILE_TMPDIR"
+	fi
+}
+
+now() {
+	printf '%s\n' "$EPOCHREALTIME"
+}
+
+elapsed_since() {
+	awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f\n", b - a }'
+}
+
+# assert_elapsed_between START MIN MAX: MIN <= seconds since START <= MAX.
+assert_elapsed_between() {
+	local took
+	took=$(elapsed_since "$1")
+	if ! awk -v t="$took" -v lo="$2" -v hi="$3" \
+	    'BEGIN { exit !(t >= lo && t <= hi) }'; then
+		fail "took ${took}s, expected between $2 and $3 s"
+	fi
+}
+
+# wait_for 'COMMAND' SECONDS: run COMMAND (eval'd) until it succeeds or
+# SECONDS have passed; return 1 on timeout.
+wait_for() {
+	local cond=$1 limit=${2:-10} deadline
+	deadline=$(awk -v n="$EPOCHREALTIME" -v l="$limit" \
+	    'BEGIN { printf "%.6f\n", n + l }')
+	while ! eval "$cond"; do
+		if awk -v n="$EPOCHREALTIME" -v d="$deadline" \
+		    'BEGIN { exit !(n > d) }'; then
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# start_helper NAME SCRIPT.py ARGS...: start tests/helpers/SCRIPT.py in the
+# background (fd 3 closed so bats does not wait for it), wait for its port
+# file, set NAME_PORT and NAME_PID.
+start_helper() {
+	local name=$1 script=$2 dir pf pid
+	shift 2
+	dir=$(helper_dir)
+	pf="$dir/$name.port"
+	rm -f "$pf"
+	"$PYTHON" "$HELPERS/$script" --port-file "$pf" "$@" \
+	    </dev/null >"$dir/$name.out" 2>"$dir/$name.err" 3>&- &
+	pid=$!
+	echo "$pid" >>"$dir/helper.pids"
+	if ! wait_for "[[ -s '$pf' ]] || process_gone $pid" 10 ||
+	    [[ ! -s "$pf" ]]; then
+		fail "$name ($script $*) did not start: $(cat "$dir/$name.err")"
+	fi
+	printf -v "${name}_PORT" '%s' "$(<"$pf")"
+	printf -v "${name}_PID" '%s' "$pid"
+}
+
+# start_target NAME MODE ARGS... [--host ::1 goes first if wanted]
+start_target() {
+	local name=$1
+	shift
+	start_helper "$name" target.py "$@"
+}
+
+# start_proxy NAME SCRIPT [fakeproxy options...]; sets NAME_LOG too.
+start_proxy() {
+	local name=$1 script=$2 dir
+	shift 2
+	dir=$(helper_dir)
+	printf -v "${name}_LOG" '%s' "$dir/$name.log"
+	start_helper "$name" fakeproxy.py --script "$script" \
+	    --log "$dir/$name.log" "$@"
+}
+
+# proxy_connections NAME [HOST]: print how many connections the fake proxy
+# NAME has accepted (not counting this query).  Exact, not a guess: the
+# query is accepted after every earlier connection.
+proxy_connections() {
+	local port_var="${1}_PORT" host=${2:-127.0.0.1} fd reply n
+	exec {fd}<>"/dev/tcp/$host/${!port_var}" || return 1
+	printf 'SYNC\r\n\r\n' >&"$fd"
+	read -r -t 10 reply n <&"$fd"
+	exec {fd}>&-
+	[[ $reply == SYNCED ]] || return 1
+	printf '%s\n' "$n"
+}
+
+# process_gone PID: true when PID has exited (a zombie counts as gone).
+process_gone() {
+	local state
+	[[ -r /proc/$1/stat ]] || return 0
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 0
+	[[ -z $state || $state == Z ]]
+}
+
+# stop_pids FILE: TERM every pid listed, wait (bounded), then KILL.
+stop_pids() {
+	local file=$1 pid
+	[[ -f "$file" ]] || return 0
+	while read -r pid; do
+		kill "$pid" 2>/dev/null || true
+	done <"$file"
+	while read -r pid; do
+		wait_for "process_gone $pid" 5 ||
+		    kill -9 "$pid" 2>/dev/null || true
+	done <"$file"
+	rm -f "$file"
+}
+
+common_teardown() {
+	stop_pids "$BATS_TEST_TMPDIR/helper.pids"
+}
+
+common_teardown_file() {
+	stop_pids "$BATS_FILE_TMPDIR/helper.pids"
+}
+
+teardown() {
+	common_teardown
+}
+
+teardown_file() {
+	common_teardown_file
+}
+
+# Call at the start of setup_file so helpers land in the per-file scope.
+begin_setup_file() {
+	_IN_SETUP_FILE=1
+}
+
+end_setup_file() {
+	unset _IN_SETUP_FILE
+	# setup_file's variables reach the tests only when exported.
+	local v
+	for v in $(compgen -v | grep -E '_(PORT|PID|LOG)$'); do
+		export "${v?}"
+	done
+}
+
+gen() {
+	"$PYTHON" "$HELPERS/target.py" gen "$1"
+}
+
+gen_sha() {
+	gen "$1" | sha256sum | cut -d' ' -f1
+}
+
+file_sha() {
+	sha256sum <"$1" | cut -d' ' -f1
+}
+
+free_port() {
+	"$PYTHON" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# $stderr is exactly one line and it starts with "culvert: ".
+assert_one_culvert_line() {
+	if (( ${#stderr_lines[@]} != 1 )); then
+		fail "expected one line on stderr, got ${#stderr_lines[@]}: $stderr"
+	fi
+	if [[ ${stderr_lines[0]} != "culvert: "* ]]; then
+		fail "stderr does not start with 'culvert: ': $stderr"
+	fi
+}
+
+# Every line of $stderr starts with "culvert: ".
+assert_all_culvert_lines() {
+	local l
+	for l in "${stderr_lines[@]}"; do
+		[[ $l == "culvert: "* ]] || fail "stray stderr line: $l"
+	done
+}
+
+require_culvert() {
+	[[ -x "$CULVERT" ]] || fail "no culvert binary at $CULVERT (run make)"
+}
+
+# run_culvert ARGS...: run "timeout ${CULVERT_TIMEOUT:-10} $CULVERT ARGS"
+# with the caller's stdin, stdout to the file $OUT (binary safe) and stderr
+# to $ERR.  Sets status, stderr, stderr_lines, OUT_SIZE, and output (stdout
+# as text, NUL bytes dropped: use $OUT for exact comparisons).
+run_culvert() {
+	OUT="$BATS_TEST_TMPDIR/culvert.out"
+	ERR="$BATS_TEST_TMPDIR/culvert.err"
+	status=0
+	timeout "${CULVERT_TIMEOUT:-10}" "$CULVERT" "$@" >"$OUT" 2>"$ERR" ||
+	    status=$?
+	stderr=$(<"$ERR")
+	mapfile -t stderr_lines <"$ERR"
+	OUT_SIZE=$(wc -c <"$OUT")
+	output=$(tr -d '\0' <"$OUT")
+}
