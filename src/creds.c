@@ -59,6 +59,11 @@ scrub_url(char *url)
 static void
 merge(struct creds *c, const char *user, const char *pass, const char *src)
 {
+	if ((user != NULL && strlen(user) >= sizeof(c->user)) ||
+	    (pass != NULL && strlen(pass) >= sizeof(c->pass))) {
+		c->toolong = true;
+		return;
+	}
 	if (user != NULL && user[0] != '\0') {
 		if (!c->have_user) {
 			snprintf(c->user, sizeof(c->user), "%s", user);
@@ -343,6 +348,12 @@ creds_gather(struct creds *c, const struct creds_sources *s,
 	if (s->auth_file != NULL && !(c->have_user && c->have_pass) &&
 	    read_auth_file(s->auth_file, c, f) == -1)
 		return -1;
+	if (c->toolong) {
+		failure_set(f, EXIT_USAGE, "proxy user name or password too "
+		    "long (at most %d and %d bytes)", CREDS_USER_MAX - 1,
+		    CREDS_PASS_MAX - 1);
+		return -1;
+	}
 	if (!c->have_user) {
 		if (c->have_pass) {
 			failure_set(f, EXIT_USAGE, "a proxy password but no "
@@ -352,14 +363,7 @@ creds_gather(struct creds *c, const struct creds_sources *s,
 		}
 		return 0;
 	}
-	if (strlen(c->user) >= CREDS_USER_MAX - 1 ||
-	    strlen(c->pass) >= CREDS_PASS_MAX - 1) {
-		failure_set(f, EXIT_USAGE, "proxy user name or password too "
-		    "long (at most %d and %d bytes)", CREDS_USER_MAX - 2,
-		    CREDS_PASS_MAX - 2);
-		return -1;
-	}
-	if (!c->have_pass)
+	if (!c->have_pass && !s->no_password)
 		return prompt_password(c, s, f);
 	return 0;
 }

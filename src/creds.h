@@ -18,6 +18,7 @@ struct creds {
 	char	pass[CREDS_PASS_MAX];
 	bool	have_user;
 	bool	have_pass;
+	bool	toolong;	/* a source held more than fits */
 	const char *source;	/* where the user name came from */
 };
 
@@ -29,6 +30,7 @@ struct creds_sources {
 	const char	*auth_file;	/* --auth-file */
 	const char	*prompt_for;	/* "proxy.example:3128", for prompts */
 	bool		 quiet;		/* -q: no warnings */
+	bool		 no_password;	/* SOCKS4: a user id alone */
 };
 
 /*

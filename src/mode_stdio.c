@@ -80,6 +80,8 @@ prepare(struct options *o, struct setup *s, struct failure *f)
 	src.auth_file = o->auth_file;
 	src.prompt_for = shown;
 	src.quiet = o->verbosity < 0;
+	src.no_password = s->px.scheme == SCHEME_SOCKS4 ||
+	    s->px.scheme == SCHEME_SOCKS4A;
 	if (creds_gather(&s->c, &src, f) == -1)
 		return -1;
 	creds_wipe(&s->url);
