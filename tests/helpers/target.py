@@ -2,7 +2,10 @@
 """target.py: the far end of a tunnel, for culvert's tests and benchmarks.
 
 Usage:
-    target.py [--host ADDR] [--port N] [--port-file FILE] MODE [ARGS...]
+    target.py [--host ADDR] [--port N] [--port-file FILE] [--log FILE]
+              MODE [ARGS...]
+
+--log FILE: the sink also appends its "SHA256HEX COUNT" line to FILE.
 
 Listens on ADDR (default 127.0.0.1; use ::1 for IPv6) port N (default 0:
 the kernel picks), writes the port number to FILE once it is listening
@@ -138,10 +141,23 @@ def serve_echo(sock, args):
     graceful_close(sock)
 
 
+LOG_PATH = None
+LOG_LOCK = threading.Lock()
+
+
 def serve_sink(sock, args):
     expect = parse_size(args[0]) if args else None
     digest, count = read_all(sock, expect)
-    sock.sendall(b"%s %d\n" % (digest.encode(), count))
+    line = b"%s %d\n" % (digest.encode(), count)
+    if LOG_PATH:
+        # The record survives proxies that drop the reply after a
+        # half-close (squid, tinyproxy).
+        with LOG_LOCK, open(LOG_PATH, "ab") as f:
+            f.write(line)
+    try:
+        sock.sendall(line)
+    except OSError:
+        pass
     graceful_close(sock)
 
 
@@ -227,9 +243,12 @@ def main():
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
+    ap.add_argument("--log", help="sink: also append its line to this file")
     ap.add_argument("mode")
     ap.add_argument("args", nargs="*")
     opts = ap.parse_args()
+    global LOG_PATH
+    LOG_PATH = opts.log
 
     if opts.mode == "gen":
         if len(opts.args) != 1:
