@@ -294,41 +294,39 @@ http_input(struct handshake *h, const unsigned char *data, size_t len,
     bool eof, size_t *used)
 {
 	char authority[300];
-	size_t off = 0;
+	size_t off = 0, n;
+	enum head_result r;
+	enum step s;
 
 	*used = 0;
-	if (h->state == HS_HTTP_BODY) {
-		/* Drain the 407's body, then ask again on this connection. */
-		size_t n = len < h->body_left ? len : h->body_left;
-
-		h->body_left -= n;
-		*used = n;
-		if (h->body_left == 0)
-			return http_request(h, auth_next(h->auth));
-		if (eof) {
-			failure_set(&h->fail, EXIT_PROTO, "proxy closed the "
-			    "connection in the middle of its 407 answer");
-			return STEP_FAIL;
+	for (;;) {
+		if (h->state == HS_HTTP_BODY) {
+			/* Drain the 407's body, then ask again on this line. */
+			n = len - off < h->body_left ? len - off : h->body_left;
+			h->body_left -= n;
+			off += n;
+			*used = off;
+			if (h->body_left == 0)
+				return http_request(h, auth_next(h->auth));
+			if (eof) {
+				failure_set(&h->fail, EXIT_PROTO, "proxy closed "
+				    "the connection in the middle of its 407 "
+				    "answer");
+				return STEP_FAIL;
+			}
+			return STEP_NEED;
 		}
-		return STEP_NEED;
-	}
-	while (off < len) {
-		size_t n;
-		enum head_result r;
-		enum step s;
-
+		if (off == len)
+			break;
 		r = head_feed(&h->head, data + off, len - off, &n);
 		off += n;
 		*used = off;
-		switch (r) {
-		case HEAD_MORE:
-			break;
-		case HEAD_COMPLETE:
-			s = http_head_done(h);
-			if (s != STEP_NEED || h->state == HS_HTTP_BODY)
+		if (r == HEAD_COMPLETE) {
+			if ((s = http_head_done(h)) != STEP_NEED)
 				return s;
-			break;
-		case HEAD_TOO_BIG:
+			continue;	/* 1xx skipped, or a 407 body follows */
+		}
+		if (r == HEAD_TOO_BIG) {
 			target_format(h->p->target->host, h->p->target->port,
 			    authority, sizeof(authority));
 			failure_set(&h->fail, EXIT_PROTO, "proxy's answer to "
@@ -336,7 +334,8 @@ http_input(struct handshake *h, const unsigned char *data, size_t len,
 			    "lines in its head); is this an HTTP proxy?",
 			    authority, HEAD_MAX, HEAD_LINES_MAX);
 			return STEP_FAIL;
-		case HEAD_NOMEM:
+		}
+		if (r == HEAD_NOMEM) {
 			failure_set(&h->fail, EXIT_IO, "out of memory");
 			return STEP_FAIL;
 		}
