@@ -39,8 +39,7 @@
 
 #define NEGOTIATE_FLAGS	(NTLM_FLAG_UNICODE | NTLM_FLAG_OEM | \
 	NTLM_FLAG_REQUEST_TARGET | NTLM_FLAG_NTLM | NTLM_FLAG_ALWAYS_SIGN | \
-	NTLM_FLAG_EXTENDED_SESSIONSECURITY | NTLM_FLAG_TARGET_INFO | \
-	NTLM_FLAG_128 | NTLM_FLAG_56)
+	NTLM_FLAG_EXTENDED_SESSIONSECURITY | NTLM_FLAG_128 | NTLM_FLAG_56)
 
 /* A name as UTF-16LE code units, bounded. */
 struct u16name {
@@ -318,10 +317,12 @@ ntlm_parse_challenge(struct ntlm_challenge *ch, const void *msgv, size_t len,
 	ch->flags = get32(msg + 20);
 	memcpy(ch->server_challenge, msg + 24, 8);
 
-	if (field_get(msg + 12, len, &off, &n) == -1) {
-		*err = "NTLM challenge target name out of bounds";
-		return -1;
-	}
+	/*
+	 * squid's ntlm_fake_auth sends a garbage offset here; the name is
+	 * only a fallback for the domain, so a bad field counts as absent.
+	 */
+	if (field_get(msg + 12, len, &off, &n) == -1)
+		n = 0;
 	if (n > 0 && (ch->flags & NTLM_FLAG_UNICODE) && n % 2 == 0) {
 		if (n > sizeof(ch->target_name)) {
 			*err = "NTLM challenge target name too long";
@@ -345,11 +346,8 @@ ntlm_parse_challenge(struct ntlm_challenge *ch, const void *msgv, size_t len,
 
 	/* Old servers send 32- or 40-byte headers whose payload may start
 	 * where TargetInfoFields would be, so trust it only when flagged. */
-	if ((ch->flags & NTLM_FLAG_TARGET_INFO) && len >= 48) {
-		if (field_get(msg + 40, len, &off, &n) == -1) {
-			*err = "NTLM challenge target information out of bounds";
-			return -1;
-		}
+	if ((ch->flags & NTLM_FLAG_TARGET_INFO) && len >= 48 &&
+	    field_get(msg + 40, len, &off, &n) == 0 && off >= 48) {
 		if (n > sizeof(ch->target_info)) {
 			*err = "NTLM challenge target information too long";
 			return -1;
