@@ -2,6 +2,8 @@
  * main.c: argv to options, options to a mode, the mode's outcome to an
  * exit status.  This is the only file that decides to exit.
  */
+#include <sys/resource.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +26,12 @@ main(int argc, char **argv)
 	struct options o;
 	char err[512];
 	int rc;
+	struct rlimit nocore = { 0, 0 };
 
 	/* A closed reader must show up as EPIPE, never kill us mid-write. */
 	signal(SIGPIPE, SIG_IGN);
+	/* A crash must not leave a core file holding a proxy password. */
+	(void)setrlimit(RLIMIT_CORE, &nocore);
 
 	switch (options_parse(&o, argc, argv, err, sizeof(err))) {
 	case OPT_HELP:

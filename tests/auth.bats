@@ -690,3 +690,12 @@ assert_no_secret() {
 	grep -q "u@127.0.0.1:$PROXY_PORT" "$BATS_TEST_TMPDIR/askpass.prompt" ||
 	    fail "askpass prompt: $(cat "$BATS_TEST_TMPDIR/askpass.prompt")"
 }
+
+@test "a running culvert holding credentials can never write a core file" {
+	auth_proxy --offer basic
+	CULVERT_PROXY_USER=u CULVERT_PROXY_PASSWORD=$PW \
+	    start_background -p "$PROXY_URL"
+	run grep -E '^Max core file size +0 +0 ' "/proc/$BG_PID/limits"
+	stop_background
+	assert_success
+}
