@@ -1,5 +1,7 @@
 /*
  * hmac.c: HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)), RFC 2104.
+ * One implementation over any 64-byte-block hash (struct hashblock_algo);
+ * the public hmac_md5_* and hmac_sha256_* functions are thin wrappers.
  */
 #include <string.h>
 
@@ -9,105 +11,76 @@
 #define HMAC_IPAD	0x36
 #define HMAC_OPAD	0x5c
 
-void
-hmac_md5_init(struct hmac_md5_ctx *ctx, const void *key, size_t keylen)
+/* Start inner and outer for algo keyed with key (any length). */
+static void
+hmac_init(struct hashblock *inner, struct hashblock *outer,
+    const struct hashblock_algo *algo, const void *key, size_t keylen)
 {
-	uint8_t		k[MD5_BLOCK_LEN], pad[MD5_BLOCK_LEN];
+	uint8_t		k[HASHBLOCK_LEN], pad[HASHBLOCK_LEN];
 	size_t		i;
 
 	memset(k, 0, sizeof(k));
 	/* Keys longer than a block are replaced by their digest. */
-	if (keylen > MD5_BLOCK_LEN)
-		md5(key, keylen, k);
+	if (keylen > HASHBLOCK_LEN)
+		hashblock_digest(algo, key, keylen, k);
 	else if (keylen > 0)
 		memcpy(k, key, keylen);
-	for (i = 0; i < MD5_BLOCK_LEN; i++)
+	for (i = 0; i < HASHBLOCK_LEN; i++)
 		pad[i] = (uint8_t)(k[i] ^ HMAC_IPAD);
-	md5_init(&ctx->inner);
-	md5_update(&ctx->inner, pad, sizeof(pad));
-	for (i = 0; i < MD5_BLOCK_LEN; i++)
+	hashblock_init(inner, algo);
+	hashblock_update(inner, pad, sizeof(pad));
+	for (i = 0; i < HASHBLOCK_LEN; i++)
 		pad[i] = (uint8_t)(k[i] ^ HMAC_OPAD);
-	md5_init(&ctx->outer);
-	md5_update(&ctx->outer, pad, sizeof(pad));
+	hashblock_init(outer, algo);
+	hashblock_update(outer, pad, sizeof(pad));
 	wipe(k, sizeof(k));
 	wipe(pad, sizeof(pad));
 }
 
-void
-hmac_md5_update(struct hmac_md5_ctx *ctx, const void *data, size_t len)
+/* Write the MAC (the hash's digest length) to out; wipes inner and outer. */
+static void
+hmac_final(struct hashblock *inner, struct hashblock *outer, uint8_t *out)
 {
-	md5_update(&ctx->inner, data, len);
-}
+	uint8_t		ih[HASHBLOCK_MAX_DIGEST];
+	size_t		n = inner->algo->digest_len;
 
-void
-hmac_md5_final(struct hmac_md5_ctx *ctx, uint8_t out[MD5_DIGEST_LEN])
-{
-	uint8_t		ih[MD5_DIGEST_LEN];
-
-	md5_final(&ctx->inner, ih);
-	md5_update(&ctx->outer, ih, sizeof(ih));
-	md5_final(&ctx->outer, out);
+	hashblock_final(inner, ih);
+	hashblock_update(outer, ih, n);
+	hashblock_final(outer, out);
 	wipe(ih, sizeof(ih));
 }
 
-void
-hmac_md5(const void *key, size_t keylen, const void *data, size_t len,
-    uint8_t out[MD5_DIGEST_LEN])
-{
-	struct hmac_md5_ctx	ctx;
-
-	hmac_md5_init(&ctx, key, keylen);
-	hmac_md5_update(&ctx, data, len);
-	hmac_md5_final(&ctx, out);
+/* Defines hmac_NAME_init(), _update(), _final() and hmac_NAME() over
+ * NAME_algo, for the struct hmac_NAME_ctx declared in hmac.h. */
+#define HMAC_GENERATE(name, dlen)					\
+void									\
+hmac_##name##_init(struct hmac_##name##_ctx *ctx, const void *key,	\
+    size_t keylen)							\
+{									\
+	hmac_init(&ctx->inner.hb, &ctx->outer.hb, &name##_algo, key,	\
+	    keylen);							\
+}									\
+void									\
+hmac_##name##_update(struct hmac_##name##_ctx *ctx, const void *data,	\
+    size_t len)								\
+{									\
+	hashblock_update(&ctx->inner.hb, data, len);			\
+}									\
+void									\
+hmac_##name##_final(struct hmac_##name##_ctx *ctx, uint8_t out[dlen])	\
+{									\
+	hmac_final(&ctx->inner.hb, &ctx->outer.hb, out);		\
+}									\
+void									\
+hmac_##name(const void *key, size_t keylen, const void *data,		\
+    size_t len, uint8_t out[dlen])					\
+{									\
+	struct hmac_##name##_ctx	ctx;				\
+									\
+	hmac_##name##_init(&ctx, key, keylen);				\
+	hmac_##name##_update(&ctx, data, len);				\
+	hmac_##name##_final(&ctx, out);					\
 }
 
-void
-hmac_sha256_init(struct hmac_sha256_ctx *ctx, const void *key, size_t keylen)
-{
-	uint8_t		k[SHA256_BLOCK_LEN], pad[SHA256_BLOCK_LEN];
-	size_t		i;
-
-	memset(k, 0, sizeof(k));
-	if (keylen > SHA256_BLOCK_LEN)
-		sha256(key, keylen, k);
-	else if (keylen > 0)
-		memcpy(k, key, keylen);
-	for (i = 0; i < SHA256_BLOCK_LEN; i++)
-		pad[i] = (uint8_t)(k[i] ^ HMAC_IPAD);
-	sha256_init(&ctx->inner);
-	sha256_update(&ctx->inner, pad, sizeof(pad));
-	for (i = 0; i < SHA256_BLOCK_LEN; i++)
-		pad[i] = (uint8_t)(k[i] ^ HMAC_OPAD);
-	sha256_init(&ctx->outer);
-	sha256_update(&ctx->outer, pad, sizeof(pad));
-	wipe(k, sizeof(k));
-	wipe(pad, sizeof(pad));
-}
-
-void
-hmac_sha256_update(struct hmac_sha256_ctx *ctx, const void *data, size_t len)
-{
-	sha256_update(&ctx->inner, data, len);
-}
-
-void
-hmac_sha256_final(struct hmac_sha256_ctx *ctx, uint8_t out[SHA256_DIGEST_LEN])
-{
-	uint8_t		ih[SHA256_DIGEST_LEN];
-
-	sha256_final(&ctx->inner, ih);
-	sha256_update(&ctx->outer, ih, sizeof(ih));
-	sha256_final(&ctx->outer, out);
-	wipe(ih, sizeof(ih));
-}
-
-void
-hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
-    uint8_t out[SHA256_DIGEST_LEN])
-{
-	struct hmac_sha256_ctx	ctx;
-
-	hmac_sha256_init(&ctx, key, keylen);
-	hmac_sha256_update(&ctx, data, len);
-	hmac_sha256_final(&ctx, out);
-}
+HMAC_GENERATE(md5, MD5_DIGEST_LEN)
+HMAC_GENERATE(sha256, SHA256_DIGEST_LEN)

@@ -8,22 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hashblock.h"
+
 #define MD4_DIGEST_LEN	16
-#define MD4_BLOCK_LEN	64
+#define MD4_BLOCK_LEN	HASHBLOCK_LEN
 
-struct md4_ctx {
-	uint32_t	state[4];
-	uint64_t	count;			/* bytes hashed so far */
-	uint8_t		buf[MD4_BLOCK_LEN];
-};
-
-/* Streaming use: init once, update any number of times, final once.
- * md4_final() writes the digest to out and wipes the context. */
-void	md4_init(struct md4_ctx *);
-void	md4_update(struct md4_ctx *, const void *data, size_t len);
-void	md4_final(struct md4_ctx *, uint8_t out[MD4_DIGEST_LEN]);
-
-/* One-shot digest of len bytes at data. */
-void	md4(const void *data, size_t len, uint8_t out[MD4_DIGEST_LEN]);
+/*
+ * struct md4_ctx; streaming use: md4_init() once, md4_update() any number
+ * of times, md4_final() once (writes the digest to out and wipes the
+ * context).  md4(data, len, out) is the one-shot digest.
+ */
+HASHBLOCK_PROTOTYPES(md4, MD4_DIGEST_LEN);
 
 #endif

@@ -1,10 +1,7 @@
 /*
  * md5.c: MD5 as specified in RFC 1321.
  */
-#include <string.h>
-
 #include "md5.h"
-#include "wipe.h"
 
 /* T[i] = floor(2^32 * |sin(i + 1)|), RFC 1321 section 3.4. */
 static const uint32_t md5_t[64] = {
@@ -31,122 +28,40 @@ static const uint8_t md5_s[4][4] = {
 	{ 7, 12, 17, 22 }, { 5, 9, 14, 20 }, { 4, 11, 16, 23 }, { 6, 10, 15, 21 }
 };
 
+/* Step i of rounds 1 to 4: the new B, RFC 1321 section 3.4. */
 static uint32_t
-rol32(uint32_t x, unsigned int n)
+md5_step(unsigned int i, const uint32_t v[4], const uint32_t x[16])
 {
-	return (x << n) | (x >> (32 - n));
+	uint32_t	f;
+	unsigned int	k;
+
+	switch (i / 16) {
+	case 0:
+		f = (v[1] & v[2]) | (~v[1] & v[3]);
+		k = i;
+		break;
+	case 1:
+		f = (v[1] & v[3]) | (v[2] & ~v[3]);
+		k = (5 * i + 1) % 16;
+		break;
+	case 2:
+		f = v[1] ^ v[2] ^ v[3];
+		k = (3 * i + 5) % 16;
+		break;
+	default:
+		f = v[2] ^ (v[1] | ~v[3]);
+		k = (7 * i) % 16;
+		break;
+	}
+	return v[1] + hashblock_rol32(v[0] + f + x[k] + md5_t[i],
+	    md5_s[i / 16][i % 4]);
 }
 
 static void
-md5_block(uint32_t state[4], const uint8_t p[MD5_BLOCK_LEN])
+md5_compress(uint32_t *state, const uint8_t *p)
 {
-	uint32_t	x[16], a, b, c, d, f, tmp;
-	unsigned int	i, k;
-
-	for (i = 0; i < 16; i++)
-		x[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
-		    (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
-	a = state[0];
-	b = state[1];
-	c = state[2];
-	d = state[3];
-	for (i = 0; i < 64; i++) {
-		switch (i / 16) {
-		case 0:
-			f = (b & c) | (~b & d);
-			k = i;
-			break;
-		case 1:
-			f = (b & d) | (c & ~d);
-			k = (5 * i + 1) % 16;
-			break;
-		case 2:
-			f = b ^ c ^ d;
-			k = (3 * i + 5) % 16;
-			break;
-		default:
-			f = c ^ (b | ~d);
-			k = (7 * i) % 16;
-			break;
-		}
-		tmp = b + rol32(a + f + x[k] + md5_t[i], md5_s[i / 16][i % 4]);
-		a = d;
-		d = c;
-		c = b;
-		b = tmp;
-	}
-	state[0] += a;
-	state[1] += b;
-	state[2] += c;
-	state[3] += d;
-	wipe(x, sizeof(x));
+	hashblock_md_compress(state, p, 64, md5_step);
 }
 
-void
-md5_init(struct md5_ctx *ctx)
-{
-	ctx->state[0] = 0x67452301;
-	ctx->state[1] = 0xefcdab89;
-	ctx->state[2] = 0x98badcfe;
-	ctx->state[3] = 0x10325476;
-	ctx->count = 0;
-}
-
-void
-md5_update(struct md5_ctx *ctx, const void *data, size_t len)
-{
-	const uint8_t	*p = data;
-	size_t		 have = (size_t)(ctx->count % MD5_BLOCK_LEN), take;
-
-	if (len == 0)
-		return;
-	ctx->count += len;
-	if (have > 0) {
-		take = MD5_BLOCK_LEN - have;
-		if (take > len)
-			take = len;
-		memcpy(ctx->buf + have, p, take);
-		p += take;
-		len -= take;
-		if (have + take < MD5_BLOCK_LEN)
-			return;
-		md5_block(ctx->state, ctx->buf);
-	}
-	for (; len >= MD5_BLOCK_LEN; p += MD5_BLOCK_LEN, len -= MD5_BLOCK_LEN)
-		md5_block(ctx->state, p);
-	if (len > 0)
-		memcpy(ctx->buf, p, len);
-}
-
-void
-md5_final(struct md5_ctx *ctx, uint8_t out[MD5_DIGEST_LEN])
-{
-	static const uint8_t	pad[MD5_BLOCK_LEN] = { 0x80 };
-	uint8_t			lenle[8];
-	uint64_t		bits = ctx->count << 3;
-	size_t			have = (size_t)(ctx->count % MD5_BLOCK_LEN);
-	unsigned int		i;
-
-	for (i = 0; i < 8; i++)
-		lenle[i] = (uint8_t)(bits >> (8 * i));
-	/* Pad to 56 mod 64, then the bit length, little-endian. */
-	md5_update(ctx, pad, have < 56 ? 56 - have : 120 - have);
-	md5_update(ctx, lenle, 8);
-	for (i = 0; i < 4; i++) {
-		out[4 * i] = (uint8_t)ctx->state[i];
-		out[4 * i + 1] = (uint8_t)(ctx->state[i] >> 8);
-		out[4 * i + 2] = (uint8_t)(ctx->state[i] >> 16);
-		out[4 * i + 3] = (uint8_t)(ctx->state[i] >> 24);
-	}
-	wipe(ctx, sizeof(*ctx));
-}
-
-void
-md5(const void *data, size_t len, uint8_t out[MD5_DIGEST_LEN])
-{
-	struct md5_ctx	ctx;
-
-	md5_init(&ctx);
-	md5_update(&ctx, data, len);
-	md5_final(&ctx, out);
-}
+HASHBLOCK_GENERATE(md5, MD5_DIGEST_LEN, md5_compress, hashblock_md_iv,
+    HASHBLOCK_LE)

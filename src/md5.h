@@ -8,22 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hashblock.h"
+
 #define MD5_DIGEST_LEN	16
-#define MD5_BLOCK_LEN	64
+#define MD5_BLOCK_LEN	HASHBLOCK_LEN
 
-struct md5_ctx {
-	uint32_t	state[4];
-	uint64_t	count;			/* bytes hashed so far */
-	uint8_t		buf[MD5_BLOCK_LEN];
-};
-
-/* Streaming use: init once, update any number of times, final once.
- * md5_final() writes the digest to out and wipes the context. */
-void	md5_init(struct md5_ctx *);
-void	md5_update(struct md5_ctx *, const void *data, size_t len);
-void	md5_final(struct md5_ctx *, uint8_t out[MD5_DIGEST_LEN]);
-
-/* One-shot digest of len bytes at data. */
-void	md5(const void *data, size_t len, uint8_t out[MD5_DIGEST_LEN]);
+/*
+ * struct md5_ctx; streaming use: md5_init() once, md5_update() any number
+ * of times, md5_final() once (writes the digest to out and wipes the
+ * context).  md5(data, len, out) is the one-shot digest.
+ */
+HASHBLOCK_PROTOTYPES(md5, MD5_DIGEST_LEN);
 
 #endif

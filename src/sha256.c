@@ -34,14 +34,12 @@ ror32(uint32_t x, unsigned int n)
 }
 
 static void
-sha256_block(uint32_t state[8], const uint8_t p[SHA256_BLOCK_LEN])
+sha256_compress(uint32_t *state, const uint8_t *p)
 {
 	uint32_t	w[64], v[8], s0, s1, ch, maj, t1, t2;
 	unsigned int	i;
 
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		    (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
+	hashblock_load(w, p, 16, HASHBLOCK_BE);
 	for (i = 16; i < 64; i++) {
 		s0 = ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^
 		    (w[i - 15] >> 3);
@@ -72,74 +70,11 @@ sha256_block(uint32_t state[8], const uint8_t p[SHA256_BLOCK_LEN])
 	wipe(v, sizeof(v));
 }
 
-void
-sha256_init(struct sha256_ctx *ctx)
-{
-	/* Square roots of the first 8 primes, FIPS 180-4 section 5.3.3. */
-	static const uint32_t	h0[8] = {
-		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
-	};
+/* Square roots of the first 8 primes, FIPS 180-4 section 5.3.3. */
+static const uint32_t sha256_iv[8] = {
+	0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+	0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
+};
 
-	memcpy(ctx->state, h0, sizeof(h0));
-	ctx->count = 0;
-}
-
-void
-sha256_update(struct sha256_ctx *ctx, const void *data, size_t len)
-{
-	const uint8_t	*p = data;
-	size_t		 have = (size_t)(ctx->count % SHA256_BLOCK_LEN), take;
-
-	if (len == 0)
-		return;
-	ctx->count += len;
-	if (have > 0) {
-		take = SHA256_BLOCK_LEN - have;
-		if (take > len)
-			take = len;
-		memcpy(ctx->buf + have, p, take);
-		p += take;
-		len -= take;
-		if (have + take < SHA256_BLOCK_LEN)
-			return;
-		sha256_block(ctx->state, ctx->buf);
-	}
-	for (; len >= SHA256_BLOCK_LEN;
-	    p += SHA256_BLOCK_LEN, len -= SHA256_BLOCK_LEN)
-		sha256_block(ctx->state, p);
-	if (len > 0)
-		memcpy(ctx->buf, p, len);
-}
-
-void
-sha256_final(struct sha256_ctx *ctx, uint8_t out[SHA256_DIGEST_LEN])
-{
-	static const uint8_t	pad[SHA256_BLOCK_LEN] = { 0x80 };
-	uint8_t			lenbe[8];
-	uint64_t		bits = ctx->count << 3;
-	size_t			have = (size_t)(ctx->count % SHA256_BLOCK_LEN);
-	unsigned int		i;
-
-	for (i = 0; i < 8; i++)
-		lenbe[i] = (uint8_t)(bits >> (56 - 8 * i));
-	sha256_update(ctx, pad, have < 56 ? 56 - have : 120 - have);
-	sha256_update(ctx, lenbe, 8);
-	for (i = 0; i < 8; i++) {
-		out[4 * i] = (uint8_t)(ctx->state[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(ctx->state[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(ctx->state[i] >> 8);
-		out[4 * i + 3] = (uint8_t)ctx->state[i];
-	}
-	wipe(ctx, sizeof(*ctx));
-}
-
-void
-sha256(const void *data, size_t len, uint8_t out[SHA256_DIGEST_LEN])
-{
-	struct sha256_ctx	ctx;
-
-	sha256_init(&ctx);
-	sha256_update(&ctx, data, len);
-	sha256_final(&ctx, out);
-}
+HASHBLOCK_GENERATE(sha256, SHA256_DIGEST_LEN, sha256_compress, sha256_iv,
+    HASHBLOCK_BE)
