@@ -20,22 +20,26 @@ struct cursor {
 	const char	*end;
 };
 
+/* ALPHA / DIGIT, or one of the characters in extra. */
 static int
-is_tchar(unsigned char c)
+is_alnum_or(unsigned char c, const char *extra)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9'))
 		return 1;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	return c != '\0' && strchr(extra, c) != NULL;
+}
+
+static int
+is_tchar(unsigned char c)
+{
+	return is_alnum_or(c, "!#$%&'*+-.^_`|~");
 }
 
 static int
 is_t68char(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("-._~+/", c) != NULL;
+	return is_alnum_or(c, "-._~+/");
 }
 
 /* Characters accepted in an unquoted parameter value: RFC 9110 allows only
@@ -54,15 +58,31 @@ skip_ows(struct cursor *cur)
 		cur->p++;
 }
 
+/* Skip list separators: commas and white space. */
+static void
+skip_commas(struct cursor *cur)
+{
+	while (cur->p < cur->end &&
+	    (*cur->p == ',' || *cur->p == ' ' || *cur->p == '\t'))
+		cur->p++;
+}
+
+/* Length of the run of characters at the cursor for which is_ok holds. */
+static size_t
+span_len(const struct cursor *cur, int (*is_ok)(unsigned char))
+{
+	const char	*q = cur->p;
+
+	while (q < cur->end && is_ok((unsigned char)*q))
+		q++;
+	return (size_t)(q - cur->p);
+}
+
 /* Length of the run of tchar at the cursor. */
 static size_t
 token_len(const struct cursor *cur)
 {
-	const char	*q = cur->p;
-
-	while (q < cur->end && is_tchar((unsigned char)*q))
-		q++;
-	return (size_t)(q - cur->p);
+	return span_len(cur, is_tchar);
 }
 
 /* Copy n bytes to a NUL-terminated dst of size dstsize; -1 if too long. */
@@ -115,18 +135,57 @@ parse_quoted(struct cursor *cur, char *dst, size_t dstsize, int *toolong,
 	return 0;
 }
 
+/* Names of enum values, matched without regard to case. */
+struct name_map {
+	int		 value;
+	const char	*name;
+};
+
+static const struct name_map scheme_names[] = {
+	{ AUTH_SCHEME_BASIC, "Basic" },
+	{ AUTH_SCHEME_DIGEST, "Digest" },
+	{ AUTH_SCHEME_NTLM, "NTLM" },
+	{ AUTH_SCHEME_NEGOTIATE, "Negotiate" }
+};
+
+static const struct name_map alg_names[] = {
+	{ DIGEST_ALG_MD5, "MD5" },
+	{ DIGEST_ALG_MD5_SESS, "MD5-sess" },
+	{ DIGEST_ALG_SHA256, "SHA-256" },
+	{ DIGEST_ALG_SHA256_SESS, "SHA-256-sess" }
+};
+
+#define NAME_MAP_LEN(m)	(sizeof(m) / sizeof((m)[0]))
+
+/* The value named s in map (n entries), or notfound. */
+static int
+map_value(const struct name_map *map, size_t n, const char *s, int notfound)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcasecmp(s, map[i].name) == 0)
+			return map[i].value;
+	return notfound;
+}
+
+/* The name of value in map (n entries), or notfound. */
+static const char *
+map_name(const struct name_map *map, size_t n, int value, const char *notfound)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (map[i].value == value)
+			return map[i].name;
+	return notfound;
+}
+
 static enum auth_scheme
 scheme_from_name(const char *s)
 {
-	if (strcasecmp(s, "Basic") == 0)
-		return AUTH_SCHEME_BASIC;
-	if (strcasecmp(s, "Digest") == 0)
-		return AUTH_SCHEME_DIGEST;
-	if (strcasecmp(s, "NTLM") == 0)
-		return AUTH_SCHEME_NTLM;
-	if (strcasecmp(s, "Negotiate") == 0)
-		return AUTH_SCHEME_NEGOTIATE;
-	return AUTH_SCHEME_UNKNOWN;
+	return (enum auth_scheme)map_value(scheme_names,
+	    NAME_MAP_LEN(scheme_names), s, AUTH_SCHEME_UNKNOWN);
 }
 
 /*
@@ -167,11 +226,7 @@ parse_params(struct cursor *cur, struct auth_challenge *c, const char **drop,
 			    &toolong, err) == -1)
 				return -1;
 		} else {
-			look = *cur;
-			while (look.p < look.end &&
-			    is_valuechar((unsigned char)*look.p))
-				look.p++;
-			n = (size_t)(look.p - cur->p);
+			n = span_len(cur, is_valuechar);
 			if (n == 0) {
 				*err = "missing parameter value";
 				return -1;
@@ -179,7 +234,7 @@ parse_params(struct cursor *cur, struct auth_challenge *c, const char **drop,
 			if (copy_bounded(pp->value, sizeof(pp->value), cur->p,
 			    n) == -1)
 				toolong = 1;
-			cur->p = look.p;
+			cur->p += n;
 		}
 		if (toolong) {
 			*drop = "parameter name or value too long";
@@ -202,9 +257,7 @@ parse_params(struct cursor *cur, struct auth_challenge *c, const char **drop,
 			*err = "unexpected character after a parameter value";
 			return -1;
 		}
-		while (cur->p < cur->end &&
-		    (*cur->p == ',' || *cur->p == ' ' || *cur->p == '\t'))
-			cur->p++;
+		skip_commas(cur);
 		if (cur->p == cur->end)
 			return 0;
 		/* "name =" goes on with this challenge, else a new one. */
@@ -251,8 +304,7 @@ parse_one(struct cursor *cur, struct auth_challenge *c, const char **drop,
 	*cur = look;
 
 	/* token68: its characters, optional '=' padding, then end or ','. */
-	while (look.p < look.end && is_t68char((unsigned char)*look.p))
-		look.p++;
+	look.p += span_len(&look, is_t68char);
 	if (look.p > cur->p) {
 		while (look.p < look.end && *look.p == '=')
 			look.p++;
@@ -284,9 +336,7 @@ auth_challenge_parse(struct auth_challenges *set, const char *value,
 	const char		*drop, *syntax = NULL, *problem = NULL;
 
 	for (;;) {
-		while (cur.p < cur.end &&
-		    (*cur.p == ',' || *cur.p == ' ' || *cur.p == '\t'))
-			cur.p++;
+		skip_commas(&cur);
 		if (cur.p == cur.end)
 			break;
 		if (set->n >= AUTH_CHALLENGES_MAX) {
@@ -324,54 +374,28 @@ auth_challenge_param(const struct auth_challenge *c, const char *name)
 	return NULL;
 }
 
+/* A challenge without an algorithm parameter means MD5 (RFC 7616 3.3). */
 enum digest_alg
 digest_alg_from_name(const char *s)
 {
-	if (s == NULL || strcasecmp(s, "MD5") == 0)
+	if (s == NULL)
 		return DIGEST_ALG_MD5;
-	if (strcasecmp(s, "MD5-sess") == 0)
-		return DIGEST_ALG_MD5_SESS;
-	if (strcasecmp(s, "SHA-256") == 0)
-		return DIGEST_ALG_SHA256;
-	if (strcasecmp(s, "SHA-256-sess") == 0)
-		return DIGEST_ALG_SHA256_SESS;
-	return DIGEST_ALG_UNSUPPORTED;
+	return (enum digest_alg)map_value(alg_names, NAME_MAP_LEN(alg_names),
+	    s, DIGEST_ALG_UNSUPPORTED);
 }
 
 const char *
 digest_alg_name(enum digest_alg alg)
 {
-	switch (alg) {
-	case DIGEST_ALG_MD5:
-		return "MD5";
-	case DIGEST_ALG_MD5_SESS:
-		return "MD5-sess";
-	case DIGEST_ALG_SHA256:
-		return "SHA-256";
-	case DIGEST_ALG_SHA256_SESS:
-		return "SHA-256-sess";
-	case DIGEST_ALG_UNSUPPORTED:
-		break;
-	}
-	return "unsupported";
+	return map_name(alg_names, NAME_MAP_LEN(alg_names), (int)alg,
+	    "unsupported");
 }
 
 const char *
 auth_scheme_name(enum auth_scheme scheme)
 {
-	switch (scheme) {
-	case AUTH_SCHEME_BASIC:
-		return "Basic";
-	case AUTH_SCHEME_DIGEST:
-		return "Digest";
-	case AUTH_SCHEME_NTLM:
-		return "NTLM";
-	case AUTH_SCHEME_NEGOTIATE:
-		return "Negotiate";
-	case AUTH_SCHEME_UNKNOWN:
-		break;
-	}
-	return "unknown";
+	return map_name(scheme_names, NAME_MAP_LEN(scheme_names), (int)scheme,
+	    "unknown");
 }
 
 int

@@ -20,12 +20,6 @@
 
 #define HEX_MAX		(2 * SHA256_DIGEST_LEN + 1)
 
-struct dhash {
-	int			sha;
-	struct md5_ctx		md5;
-	struct sha256_ctx	sha256;
-};
-
 struct strbuf {
 	char	*buf;
 	size_t	 size;
@@ -47,38 +41,48 @@ tohex(const uint8_t *p, size_t len, char *out)
 }
 
 static void
-dh_init(struct dhash *h, enum digest_alg alg)
+dh_init(struct hashblock *h, enum digest_alg alg)
 {
-	h->sha = alg == DIGEST_ALG_SHA256 || alg == DIGEST_ALG_SHA256_SESS;
-	if (h->sha)
-		sha256_init(&h->sha256);
+	if (alg == DIGEST_ALG_SHA256 || alg == DIGEST_ALG_SHA256_SESS)
+		hashblock_init(h, &sha256_algo);
 	else
-		md5_init(&h->md5);
+		hashblock_init(h, &md5_algo);
 }
 
 static void
-dh_add(struct dhash *h, const char *s)
+dh_add(struct hashblock *h, const char *s)
 {
-	if (h->sha)
-		sha256_update(&h->sha256, s, strlen(s));
-	else
-		md5_update(&h->md5, s, strlen(s));
+	hashblock_update(h, s, strlen(s));
 }
 
 /* Finish into lower-case hex (out holds HEX_MAX bytes); wipes the state. */
 static void
-dh_final_hex(struct dhash *h, char *out)
+dh_final_hex(struct hashblock *h, char *out)
 {
-	uint8_t	d[SHA256_DIGEST_LEN];
+	uint8_t	d[HASHBLOCK_MAX_DIGEST];
+	size_t	n = h->algo->digest_len;
 
-	if (h->sha) {
-		sha256_final(&h->sha256, d);
-		tohex(d, SHA256_DIGEST_LEN, out);
-	} else {
-		md5_final(&h->md5, d);
-		tohex(d, MD5_DIGEST_LEN, out);
-	}
+	hashblock_final(h, d);
+	tohex(d, n, out);
 	wipe(d, sizeof(d));
+}
+
+/* Hex digest of a ":" b, or of a ":" b ":" c when c is not NULL. */
+static void
+dh_join_hex(enum digest_alg alg, char *out, const char *a, const char *b,
+    const char *c)
+{
+	struct hashblock	h;
+
+	dh_init(&h, alg);
+	dh_add(&h, a);
+	dh_add(&h, ":");
+	dh_add(&h, b);
+	if (c != NULL) {
+		dh_add(&h, ":");
+		dh_add(&h, c);
+	}
+	dh_final_hex(&h, out);
 }
 
 static void
@@ -159,7 +163,7 @@ int
 digest_response(char *out, size_t outsize, const char *user,
     const char *password, const struct digest_request *r, const char **err)
 {
-	struct dhash	 h;
+	struct hashblock h;
 	struct strbuf	 sb = { out, outsize, 0, 0 };
 	char		 ha1[HEX_MAX], ha2[HEX_MAX], resp[HEX_MAX];
 	char		 uhash[HEX_MAX], cnonce_buf[33], nc[9];
@@ -210,27 +214,10 @@ digest_response(char *out, size_t outsize, const char *user,
 		cnonce = cnonce_buf;
 	}
 
-	dh_init(&h, r->alg);
-	dh_add(&h, user);
-	dh_add(&h, ":");
-	dh_add(&h, r->realm);
-	dh_add(&h, ":");
-	dh_add(&h, password);
-	dh_final_hex(&h, ha1);
-	if (sess) {
-		dh_init(&h, r->alg);
-		dh_add(&h, ha1);
-		dh_add(&h, ":");
-		dh_add(&h, r->nonce);
-		dh_add(&h, ":");
-		dh_add(&h, cnonce);
-		dh_final_hex(&h, ha1);
-	}
-	dh_init(&h, r->alg);
-	dh_add(&h, r->method);
-	dh_add(&h, ":");
-	dh_add(&h, r->uri);
-	dh_final_hex(&h, ha2);
+	dh_join_hex(r->alg, ha1, user, r->realm, password);
+	if (sess)
+		dh_join_hex(r->alg, ha1, ha1, r->nonce, cnonce);
+	dh_join_hex(r->alg, ha2, r->method, r->uri, NULL);
 	dh_init(&h, r->alg);
 	dh_add(&h, ha1);
 	dh_add(&h, ":");
@@ -248,11 +235,7 @@ digest_response(char *out, size_t outsize, const char *user,
 
 	sb_add(&sb, "Digest username=");
 	if (r->userhash) {
-		dh_init(&h, r->alg);
-		dh_add(&h, user);
-		dh_add(&h, ":");
-		dh_add(&h, r->realm);
-		dh_final_hex(&h, uhash);
+		dh_join_hex(r->alg, uhash, user, r->realm, NULL);
 		sb_quoted(&sb, uhash);
 	} else
 		sb_quoted(&sb, user);

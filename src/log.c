@@ -55,64 +55,30 @@ vlog(const char *fmt, va_list ap, const char *suffix)
 	(void)!write(STDERR_FILENO, line, n);
 }
 
-void
-log_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
-	va_end(ap);
+/*
+ * The public log functions differ only in the level that shows them and in
+ * whether they append strerror(errno); errno is read before anything else
+ * can change it.
+ */
+#define LOG_FUNCTION(name, minlevel, with_errno)			\
+void									\
+name(const char *fmt, ...)						\
+{									\
+	va_list	ap;							\
+	int	saved = errno;						\
+									\
+	if (level < (minlevel))						\
+		return;							\
+	va_start(ap, fmt);						\
+	vlog(fmt, ap, (with_errno) ? strerror(saved) : NULL);		\
+	va_end(ap);							\
 }
 
-void
-log_warnx(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (level < LOG_NORMAL)
-		return;
-	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
-	va_end(ap);
-}
-
-void
-log_warn(const char *fmt, ...)
-{
-	va_list ap;
-	int saved = errno;
-
-	if (level < LOG_NORMAL)
-		return;
-	va_start(ap, fmt);
-	vlog(fmt, ap, strerror(saved));
-	va_end(ap);
-}
-
-void
-log_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (level < LOG_VERBOSE)
-		return;
-	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
-	va_end(ap);
-}
-
-void
-log_debug(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (level < LOG_DEBUG)
-		return;
-	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
-	va_end(ap);
-}
+LOG_FUNCTION(log_error, LOG_QUIET, 0)
+LOG_FUNCTION(log_warnx, LOG_NORMAL, 0)
+LOG_FUNCTION(log_warn, LOG_NORMAL, 1)
+LOG_FUNCTION(log_info, LOG_VERBOSE, 0)
+LOG_FUNCTION(log_debug, LOG_DEBUG, 0)
 
 void
 log_head_line(char dir, const char *s, size_t len)

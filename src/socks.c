@@ -70,8 +70,8 @@ unbracket(const char *host, char *buf, size_t buflen)
 	}
 	if (len >= buflen)
 		return -1;
-	memcpy(buf, host, len);
-	buf[len] = '\0';
+	/* len < buflen, a small array's size, so the int cast is safe. */
+	(void)snprintf(buf, buflen, "%.*s", (int)len, host);
 	return 0;
 }
 
@@ -328,6 +328,18 @@ fail_version(struct socks *s, struct outbuf *out, struct failure *f,
 	return fail(s, out);
 }
 
+/* fail_version() for the reply to CONNECT, which names the target. */
+static enum step
+fail_reply_version(struct socks *s, struct outbuf *out, struct failure *f,
+    const unsigned char *in, unsigned want)
+{
+	char what[sizeof(s->target) + 32];
+
+	(void)snprintf(what, sizeof(what), "its reply to CONNECT %s",
+	    s->target);
+	return fail_version(s, out, f, in, what, want);
+}
+
 static const char *
 socks5_reply_text(unsigned code)
 {
@@ -418,13 +430,8 @@ socks5_reply(struct socks *s, const unsigned char *in, size_t len,
 	const char *text;
 	size_t need;
 
-	if (len >= 1 && in[0] != 5) {
-		char what[sizeof(s->target) + 32];
-
-		(void)snprintf(what, sizeof(what), "its reply to CONNECT %s",
-		    s->target);
-		return fail_version(s, out, f, in, what, 5);
-	}
+	if (len >= 1 && in[0] != 5)
+		return fail_reply_version(s, out, f, in, 5);
 	if (len < 2)
 		return STEP_NEED;
 	if (in[1] != 0) {
@@ -470,13 +477,8 @@ socks4_reply(struct socks *s, const unsigned char *in, size_t len,
 {
 	const char *v = socks_version_name(s->version);
 
-	if (len >= 1 && in[0] != 0 && in[0] != 4) {
-		char what[sizeof(s->target) + 32];
-
-		(void)snprintf(what, sizeof(what), "its reply to CONNECT %s",
-		    s->target);
-		return fail_version(s, out, f, in, what, 0);
-	}
+	if (len >= 1 && in[0] != 0 && in[0] != 4)
+		return fail_reply_version(s, out, f, in, 0);
 	if (len < 2)
 		return STEP_NEED;
 	switch (in[1]) {
