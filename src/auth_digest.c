@@ -13,9 +13,8 @@
 #include <strings.h>
 
 #include "auth_digest.h"
-#include "md5.h"
+#include "hash.h"
 #include "random.h"
-#include "sha256.h"
 #include "wipe.h"
 
 #define HEX_MAX		(2 * SHA256_DIGEST_LEN + 1)
@@ -41,28 +40,28 @@ tohex(const uint8_t *p, size_t len, char *out)
 }
 
 static void
-dh_init(struct hashblock *h, enum digest_alg alg)
+dh_init(struct hash_ctx *h, enum digest_alg alg)
 {
 	if (alg == DIGEST_ALG_SHA256 || alg == DIGEST_ALG_SHA256_SESS)
-		hashblock_init(h, &sha256_algo);
+		hash_init(h, &hash_sha256);
 	else
-		hashblock_init(h, &md5_algo);
+		hash_init(h, &hash_md5);
 }
 
 static void
-dh_add(struct hashblock *h, const char *s)
+dh_add(struct hash_ctx *h, const char *s)
 {
-	hashblock_update(h, s, strlen(s));
+	hash_update(h, s, strlen(s));
 }
 
 /* Finish into lower-case hex (out holds HEX_MAX bytes); wipes the state. */
 static void
-dh_final_hex(struct hashblock *h, char *out)
+dh_final_hex(struct hash_ctx *h, char *out)
 {
-	uint8_t	d[HASHBLOCK_MAX_DIGEST];
-	size_t	n = h->algo->digest_len;
+	uint8_t	d[HASH_MAX_DIGEST];
+	size_t	n = hash_len(h->algo);
 
-	hashblock_final(h, d);
+	hash_final(h, d);
 	tohex(d, n, out);
 	wipe(d, sizeof(d));
 }
@@ -72,7 +71,7 @@ static void
 dh_join_hex(enum digest_alg alg, char *out, const char *a, const char *b,
     const char *c)
 {
-	struct hashblock	h;
+	struct hash_ctx	h;
 
 	dh_init(&h, alg);
 	dh_add(&h, a);
@@ -163,7 +162,7 @@ int
 digest_response(char *out, size_t outsize, const char *user,
     const char *password, const struct digest_request *r, const char **err)
 {
-	struct hashblock h;
+	struct hash_ctx	 h;
 	struct strbuf	 sb = { out, outsize, 0, 0 };
 	char		 ha1[HEX_MAX], ha2[HEX_MAX], resp[HEX_MAX];
 	char		 uhash[HEX_MAX], cnonce_buf[33], nc[9];

@@ -15,8 +15,8 @@
 
 #include "auth_ntlm.h"
 #include "base64.h"
+#include "hash.h"
 #include "hmac.h"
-#include "md4.h"
 #include "random.h"
 #include "wipe.h"
 
@@ -383,7 +383,7 @@ ntlm_parse_challenge_token(struct ntlm_challenge *ch, const char *token,
 int
 ntlm_nt_hash(const char *password, uint8_t out[16])
 {
-	struct md4_ctx	 ctx;
+	struct hash_ctx	 ctx;
 	const uint8_t	*p = (const uint8_t *)password;
 	const uint8_t	*end = p + strlen(password);
 	uint8_t		 u[4];
@@ -392,16 +392,16 @@ ntlm_nt_hash(const char *password, uint8_t out[16])
 	int		 rc = 0;
 
 	/* Convert as we hash so no UTF-16 copy of the password exists. */
-	md4_init(&ctx);
+	hash_init(&ctx, &hash_md4);
 	while (p < end) {
 		if (utf8_next(&p, end, &cp) == -1) {
 			rc = -1;
 			break;
 		}
 		k = utf16_put(cp, u);
-		md4_update(&ctx, u, k);
+		hash_update(&ctx, u, k);
 	}
-	md4_final(&ctx, out);
+	hash_final(&ctx, out);
 	wipe(u, sizeof(u));
 	wipe(&cp, sizeof(cp));
 	if (rc == -1)
@@ -462,7 +462,7 @@ ntlm_authenticate(uint8_t *out, size_t outsize, size_t *outlen,
     const uint64_t *timestamp, const char **err)
 {
 	struct u16name		 nuser, udom, uupper, uws;
-	struct hmac_md5_ctx	 hm;
+	struct hmac_ctx		 hm;
 	struct payload		 pl = { out, outsize, AUTHENTICATE_HDR };
 	uint8_t			 nthash[16], ntowf[16], proof[16], lm[24];
 	uint8_t			 cc[8], blobhdr[NTLMV2_BLOB_FIXED];
@@ -523,18 +523,18 @@ ntlm_authenticate(uint8_t *out, size_t outsize, size_t *outlen,
 		*err = "password is not valid UTF-8";
 		goto done;
 	}
-	hmac_md5_init(&hm, nthash, sizeof(nthash));
-	hmac_md5_update(&hm, uupper.b, uupper.len);
-	hmac_md5_update(&hm, udom.b, udom.len);
-	hmac_md5_final(&hm, ntowf);
+	hmac_init(&hm, &hash_md5, nthash, sizeof(nthash));
+	hmac_update(&hm, uupper.b, uupper.len);
+	hmac_update(&hm, udom.b, udom.len);
+	hmac_final(&hm, ntowf);
 
 	if (ch->has_timestamp)
 		memset(lm, 0, sizeof(lm));
 	else {
-		hmac_md5_init(&hm, ntowf, sizeof(ntowf));
-		hmac_md5_update(&hm, ch->server_challenge, 8);
-		hmac_md5_update(&hm, cc, sizeof(cc));
-		hmac_md5_final(&hm, lm);
+		hmac_init(&hm, &hash_md5, ntowf, sizeof(ntowf));
+		hmac_update(&hm, ch->server_challenge, 8);
+		hmac_update(&hm, cc, sizeof(cc));
+		hmac_final(&hm, lm);
 		memcpy(lm + 16, cc, sizeof(cc));
 	}
 
@@ -543,12 +543,12 @@ ntlm_authenticate(uint8_t *out, size_t outsize, size_t *outlen,
 	blobhdr[1] = 1;			/* HiRespType */
 	put64(blobhdr + 8, ts);
 	memcpy(blobhdr + 16, cc, sizeof(cc));
-	hmac_md5_init(&hm, ntowf, sizeof(ntowf));
-	hmac_md5_update(&hm, ch->server_challenge, 8);
-	hmac_md5_update(&hm, blobhdr, sizeof(blobhdr));
-	hmac_md5_update(&hm, ch->target_info, ch->target_info_len);
-	hmac_md5_update(&hm, "\0\0\0\0", 4);
-	hmac_md5_final(&hm, proof);
+	hmac_init(&hm, &hash_md5, ntowf, sizeof(ntowf));
+	hmac_update(&hm, ch->server_challenge, 8);
+	hmac_update(&hm, blobhdr, sizeof(blobhdr));
+	hmac_update(&hm, ch->target_info, ch->target_info_len);
+	hmac_update(&hm, "\0\0\0\0", 4);
+	hmac_final(&hm, proof);
 
 	/* Unicode strings whenever the server can take them: squid's
 	 * helpers read every name as OEM as soon as the OEM bit is set. */

@@ -1,7 +1,6 @@
 /*
- * hmac.c: HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)), RFC 2104.
- * One implementation over any 64-byte-block hash (struct hashblock_algo);
- * the public hmac_md5_* and hmac_sha256_* functions are thin wrappers.
+ * hmac.c: HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)), RFC 2104, over
+ * any 64-byte-block hash from hash.h.
  */
 #include <string.h>
 
@@ -11,76 +10,57 @@
 #define HMAC_IPAD	0x36
 #define HMAC_OPAD	0x5c
 
-/* Start inner and outer for algo keyed with key (any length). */
-static void
-hmac_init(struct hashblock *inner, struct hashblock *outer,
-    const struct hashblock_algo *algo, const void *key, size_t keylen)
+void
+hmac_init(struct hmac_ctx *ctx, const struct hash_algo *algo,
+    const void *key, size_t keylen)
 {
-	uint8_t		k[HASHBLOCK_LEN], pad[HASHBLOCK_LEN];
+	uint8_t		k[HASH_BLOCK_LEN], pad[HASH_BLOCK_LEN];
 	size_t		i;
 
 	memset(k, 0, sizeof(k));
 	/* Keys longer than a block are replaced by their digest. */
-	if (keylen > HASHBLOCK_LEN)
-		hashblock_digest(algo, key, keylen, k);
+	if (keylen > HASH_BLOCK_LEN)
+		hash(algo, key, keylen, k);
 	else if (keylen > 0)
 		memcpy(k, key, keylen);
-	for (i = 0; i < HASHBLOCK_LEN; i++)
+	for (i = 0; i < HASH_BLOCK_LEN; i++)
 		pad[i] = (uint8_t)(k[i] ^ HMAC_IPAD);
-	hashblock_init(inner, algo);
-	hashblock_update(inner, pad, sizeof(pad));
-	for (i = 0; i < HASHBLOCK_LEN; i++)
+	hash_init(&ctx->inner, algo);
+	hash_update(&ctx->inner, pad, sizeof(pad));
+	for (i = 0; i < HASH_BLOCK_LEN; i++)
 		pad[i] = (uint8_t)(k[i] ^ HMAC_OPAD);
-	hashblock_init(outer, algo);
-	hashblock_update(outer, pad, sizeof(pad));
+	hash_init(&ctx->outer, algo);
+	hash_update(&ctx->outer, pad, sizeof(pad));
 	wipe(k, sizeof(k));
 	wipe(pad, sizeof(pad));
 }
 
-/* Write the MAC (the hash's digest length) to out; wipes inner and outer. */
-static void
-hmac_final(struct hashblock *inner, struct hashblock *outer, uint8_t *out)
+void
+hmac_update(struct hmac_ctx *ctx, const void *data, size_t len)
 {
-	uint8_t		ih[HASHBLOCK_MAX_DIGEST];
-	size_t		n = inner->algo->digest_len;
+	hash_update(&ctx->inner, data, len);
+}
 
-	hashblock_final(inner, ih);
-	hashblock_update(outer, ih, n);
-	hashblock_final(outer, out);
+void
+hmac_final(struct hmac_ctx *ctx, uint8_t *out)
+{
+	uint8_t		ih[HASH_MAX_DIGEST];
+	size_t		n = hash_len(ctx->inner.algo);
+
+	/* hash_final() wipes inner and outer as it finishes them. */
+	hash_final(&ctx->inner, ih);
+	hash_update(&ctx->outer, ih, n);
+	hash_final(&ctx->outer, out);
 	wipe(ih, sizeof(ih));
 }
 
-/* Defines hmac_NAME_init(), _update(), _final() and hmac_NAME() over
- * NAME_algo, for the struct hmac_NAME_ctx declared in hmac.h. */
-#define HMAC_GENERATE(name, dlen)					\
-void									\
-hmac_##name##_init(struct hmac_##name##_ctx *ctx, const void *key,	\
-    size_t keylen)							\
-{									\
-	hmac_init(&ctx->inner.hb, &ctx->outer.hb, &name##_algo, key,	\
-	    keylen);							\
-}									\
-void									\
-hmac_##name##_update(struct hmac_##name##_ctx *ctx, const void *data,	\
-    size_t len)								\
-{									\
-	hashblock_update(&ctx->inner.hb, data, len);			\
-}									\
-void									\
-hmac_##name##_final(struct hmac_##name##_ctx *ctx, uint8_t out[dlen])	\
-{									\
-	hmac_final(&ctx->inner.hb, &ctx->outer.hb, out);		\
-}									\
-void									\
-hmac_##name(const void *key, size_t keylen, const void *data,		\
-    size_t len, uint8_t out[dlen])					\
-{									\
-	struct hmac_##name##_ctx	ctx;				\
-									\
-	hmac_##name##_init(&ctx, key, keylen);				\
-	hmac_##name##_update(&ctx, data, len);				\
-	hmac_##name##_final(&ctx, out);					\
-}
+void
+hmac(const struct hash_algo *algo, const void *key, size_t keylen,
+    const void *data, size_t len, uint8_t *out)
+{
+	struct hmac_ctx	ctx;
 
-HMAC_GENERATE(md5, MD5_DIGEST_LEN)
-HMAC_GENERATE(sha256, SHA256_DIGEST_LEN)
+	hmac_init(&ctx, algo, key, keylen);
+	hmac_update(&ctx, data, len);
+	hmac_final(&ctx, out);
+}

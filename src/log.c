@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,30 +56,73 @@ vlog(const char *fmt, va_list ap, const char *suffix)
 	(void)!write(STDERR_FILENO, line, n);
 }
 
+static void logv(int, bool, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 /*
  * The public log functions differ only in the level that shows them and in
  * whether they append strerror(errno); errno is read before anything else
  * can change it.
  */
-#define LOG_FUNCTION(name, minlevel, with_errno)			\
-void									\
-name(const char *fmt, ...)						\
-{									\
-	va_list	ap;							\
-	int	saved = errno;						\
-									\
-	if (level < (minlevel))						\
-		return;							\
-	va_start(ap, fmt);						\
-	vlog(fmt, ap, (with_errno) ? strerror(saved) : NULL);		\
-	va_end(ap);							\
+static void
+logv(int minlevel, bool with_errno, const char *fmt, va_list ap)
+{
+	int	saved = errno;
+
+	if (level < minlevel)
+		return;
+	vlog(fmt, ap, with_errno ? strerror(saved) : NULL);
 }
 
-LOG_FUNCTION(log_error, LOG_QUIET, 0)
-LOG_FUNCTION(log_warnx, LOG_NORMAL, 0)
-LOG_FUNCTION(log_warn, LOG_NORMAL, 1)
-LOG_FUNCTION(log_info, LOG_VERBOSE, 0)
-LOG_FUNCTION(log_debug, LOG_DEBUG, 0)
+void
+log_error(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	logv(LOG_QUIET, false, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	logv(LOG_NORMAL, false, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	logv(LOG_NORMAL, true, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	logv(LOG_VERBOSE, false, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	logv(LOG_DEBUG, false, fmt, ap);
+	va_end(ap);
+}
 
 void
 log_head_line(char dir, const char *s, size_t len)

@@ -1,7 +1,7 @@
 /*
  * md4.c: MD4 as specified in RFC 1320 (needed for the NTLM NT hash).
  */
-#include "md4.h"
+#include "hash.h"
 
 /* Word order and rotations of rounds 2 and 3, RFC 1320 section 3.4. */
 static const uint8_t md4_k[3][16] = {
@@ -27,15 +27,16 @@ md4_step(unsigned int i, const uint32_t v[4], const uint32_t x[16])
 		f = (v[1] & v[2]) | (v[1] & v[3]) | (v[2] & v[3]);
 	else
 		f = v[1] ^ v[2] ^ v[3];
-	return hashblock_rol32(v[0] + f + x[md4_k[r][i % 16]] + md4_c[r],
+	return hash_rol32(v[0] + f + x[md4_k[r][i % 16]] + md4_c[r],
 	    md4_s[r][i % 4]);
 }
 
 static void
 md4_compress(uint32_t *state, const uint8_t *p)
 {
-	hashblock_md_compress(state, p, 48, md4_step);
+	hash_md_compress(state, p, 48, md4_step);
 }
 
-HASHBLOCK_GENERATE(md4, MD4_DIGEST_LEN, md4_compress, hashblock_md_iv,
-    HASHBLOCK_LE)
+const struct hash_algo hash_md4 = {
+	"MD4", MD4_DIGEST_LEN, md4_compress, hash_md_iv, HASH_LE
+};

@@ -1,7 +1,7 @@
 /*
  * md5.c: MD5 as specified in RFC 1321.
  */
-#include "md5.h"
+#include "hash.h"
 
 /* T[i] = floor(2^32 * |sin(i + 1)|), RFC 1321 section 3.4. */
 static const uint32_t md5_t[64] = {
@@ -53,15 +53,16 @@ md5_step(unsigned int i, const uint32_t v[4], const uint32_t x[16])
 		k = (7 * i) % 16;
 		break;
 	}
-	return v[1] + hashblock_rol32(v[0] + f + x[k] + md5_t[i],
+	return v[1] + hash_rol32(v[0] + f + x[k] + md5_t[i],
 	    md5_s[i / 16][i % 4]);
 }
 
 static void
 md5_compress(uint32_t *state, const uint8_t *p)
 {
-	hashblock_md_compress(state, p, 64, md5_step);
+	hash_md_compress(state, p, 64, md5_step);
 }
 
-HASHBLOCK_GENERATE(md5, MD5_DIGEST_LEN, md5_compress, hashblock_md_iv,
-    HASHBLOCK_LE)
+const struct hash_algo hash_md5 = {
+	"MD5", MD5_DIGEST_LEN, md5_compress, hash_md_iv, HASH_LE
+};

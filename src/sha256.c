@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "sha256.h"
+#include "hash.h"
 #include "wipe.h"
 
 /* First 32 bits of the fractional parts of the cube roots of the first 64
@@ -39,7 +39,7 @@ sha256_compress(uint32_t *state, const uint8_t *p)
 	uint32_t	w[64], v[8], s0, s1, ch, maj, t1, t2;
 	unsigned int	i;
 
-	hashblock_load(w, p, 16, HASHBLOCK_BE);
+	hash_load(w, p, 16, HASH_BE);
 	for (i = 16; i < 64; i++) {
 		s0 = ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^
 		    (w[i - 15] >> 3);
@@ -76,5 +76,6 @@ static const uint32_t sha256_iv[8] = {
 	0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
 };
 
-HASHBLOCK_GENERATE(sha256, SHA256_DIGEST_LEN, sha256_compress, sha256_iv,
-    HASHBLOCK_BE)
+const struct hash_algo hash_sha256 = {
+	"SHA-256", SHA256_DIGEST_LEN, sha256_compress, sha256_iv, HASH_BE
+};

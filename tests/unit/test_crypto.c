@@ -8,11 +8,9 @@
 #include <string.h>
 
 #include "base64.h"
+#include "hash.h"
 #include "hmac.h"
-#include "md4.h"
-#include "md5.h"
 #include "random.h"
-#include "sha256.h"
 #include "wipe.h"
 
 static int	ntest, nfail;
@@ -156,22 +154,22 @@ test_md5(void)
 		"57edf4a22be3c955ac49da2e2107b67a"
 	};
 	uint8_t		d[MD5_DIGEST_LEN];
-	struct md5_ctx	ctx;
+	struct hash_ctx	ctx;
 	char		desc[120];
 	size_t		i, j, len;
 
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		md5(suite_in[i], strlen(suite_in[i]), d);
+		hash(&hash_md5, suite_in[i], strlen(suite_in[i]), d);
 		snprintf(desc, sizeof(desc), "MD5 (\"%.30s\") (RFC 1321)",
 		    suite_in[i]);
 		ok(hexeq(d, sizeof(d), want[i]), desc);
 	}
 	/* Byte at a time, across block boundaries. */
 	len = strlen(suite_in[6]);
-	md5_init(&ctx);
+	hash_init(&ctx, &hash_md5);
 	for (j = 0; j < len; j++)
-		md5_update(&ctx, suite_in[6] + j, 1);
-	md5_final(&ctx, d);
+		hash_update(&ctx, suite_in[6] + j, 1);
+	hash_final(&ctx, d);
 	ok(hexeq(d, sizeof(d), want[6]), "MD5 streamed one byte at a time");
 }
 
@@ -188,21 +186,21 @@ test_md4(void)
 		"e33b4ddc9c38f2199c3e7b164fcc0536"
 	};
 	uint8_t		d[MD4_DIGEST_LEN];
-	struct md4_ctx	ctx;
+	struct hash_ctx	ctx;
 	char		desc[120];
 	size_t		i, j, len;
 
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		md4(suite_in[i], strlen(suite_in[i]), d);
+		hash(&hash_md4, suite_in[i], strlen(suite_in[i]), d);
 		snprintf(desc, sizeof(desc), "MD4 (\"%.30s\") (RFC 1320)",
 		    suite_in[i]);
 		ok(hexeq(d, sizeof(d), want[i]), desc);
 	}
 	len = strlen(suite_in[5]);
-	md4_init(&ctx);
+	hash_init(&ctx, &hash_md4);
 	for (j = 0; j < len; j += 7)
-		md4_update(&ctx, suite_in[5] + j, len - j < 7 ? len - j : 7);
-	md4_final(&ctx, d);
+		hash_update(&ctx, suite_in[5] + j, len - j < 7 ? len - j : 7);
+	hash_final(&ctx, d);
 	ok(hexeq(d, sizeof(d), want[5]), "MD4 streamed in 7-byte pieces");
 }
 
@@ -215,36 +213,36 @@ test_sha256(void)
 	    "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
 	    "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
 	uint8_t			 d[SHA256_DIGEST_LEN], chunk[1000];
-	struct sha256_ctx	 ctx;
+	struct hash_ctx	 ctx;
 	size_t			 i;
 
-	sha256("", 0, d);
+	hash(&hash_sha256, "", 0, d);
 	ok(hexeq(d, sizeof(d), "e3b0c44298fc1c149afbf4c8996fb924"
 	    "27ae41e4649b934ca495991b7852b855"), "SHA-256 of the empty string");
-	sha256("abc", 3, d);
+	hash(&hash_sha256, "abc", 3, d);
 	ok(hexeq(d, sizeof(d), "ba7816bf8f01cfea414140de5dae2223"
 	    "b00361a396177a9cb410ff61f20015ad"), "SHA-256 (\"abc\") (FIPS 180-4)");
-	sha256(a448, strlen(a448), d);
+	hash(&hash_sha256, a448, strlen(a448), d);
 	ok(hexeq(d, sizeof(d), "248d6a61d20638b8e5c026930c3e6039"
 	    "a33ce45964ff2167f6ecedd419db06c1"),
 	    "SHA-256 of the 448-bit message (FIPS 180-4)");
-	sha256(a896, strlen(a896), d);
+	hash(&hash_sha256, a896, strlen(a896), d);
 	ok(hexeq(d, sizeof(d), "cf5b16a778af8380036ce59e7b049237"
 	    "0b249b11e8f07a51afac45037afee9d1"),
 	    "SHA-256 of the 896-bit message (NIST)");
 	memset(chunk, 'a', sizeof(chunk));
-	sha256_init(&ctx);
+	hash_init(&ctx, &hash_sha256);
 	for (i = 0; i < 1000; i++)
-		sha256_update(&ctx, chunk, sizeof(chunk));
-	sha256_final(&ctx, d);
+		hash_update(&ctx, chunk, sizeof(chunk));
+	hash_final(&ctx, d);
 	ok(hexeq(d, sizeof(d), "cdc76e5c9914fb9281a1c7e284d73e67"
 	    "f1809a48a497200e046d39ccc7112cd0"),
 	    "SHA-256 of one million 'a' (FIPS 180-4)");
-	sha256_init(&ctx);
+	hash_init(&ctx, &hash_sha256);
 	for (i = 0; i < 1000000 / 997; i++)
-		sha256_update(&ctx, chunk, 997);
-	sha256_update(&ctx, chunk, 1000000 % 997);
-	sha256_final(&ctx, d);
+		hash_update(&ctx, chunk, 997);
+	hash_update(&ctx, chunk, 1000000 % 997);
+	hash_final(&ctx, d);
 	ok(hexeq(d, sizeof(d), "cdc76e5c9914fb9281a1c7e284d73e67"
 	    "f1809a48a497200e046d39ccc7112cd0"),
 	    "SHA-256 of one million 'a' in unaligned pieces");
@@ -264,64 +262,64 @@ test_hmac(void)
 	    "used by the HMAC algorithm.";
 	uint8_t			 key[131], data[50], d5[MD5_DIGEST_LEN];
 	uint8_t			 d2[SHA256_DIGEST_LEN];
-	struct hmac_sha256_ctx	 ctx;
+	struct hmac_ctx	 ctx;
 	size_t			 i;
 
 	memset(key, 0x0b, 16);
-	hmac_md5(key, 16, "Hi There", 8, d5);
+	hmac(&hash_md5, key, 16, "Hi There", 8, d5);
 	ok(hexeq(d5, sizeof(d5), "9294727a3638bb1c13f48ef8158bfc9d"),
 	    "HMAC-MD5 case 1 (RFC 2104)");
-	hmac_md5("Jefe", 4, "what do ya want for nothing?", 28, d5);
+	hmac(&hash_md5, "Jefe", 4, "what do ya want for nothing?", 28, d5);
 	ok(hexeq(d5, sizeof(d5), "750c783e6ab0b503eaa86e310a5db738"),
 	    "HMAC-MD5 case 2 (RFC 2104)");
 	memset(key, 0xaa, 16);
 	memset(data, 0xdd, 50);
-	hmac_md5(key, 16, data, 50, d5);
+	hmac(&hash_md5, key, 16, data, 50, d5);
 	ok(hexeq(d5, sizeof(d5), "56be34521d144c88dbb8c733f0e8b3f6"),
 	    "HMAC-MD5 case 3 (RFC 2104)");
 	for (i = 0; i < 25; i++)
 		key[i] = (uint8_t)(i + 1);
 	memset(data, 0xcd, 50);
-	hmac_md5(key, 25, data, 50, d5);
+	hmac(&hash_md5, key, 25, data, 50, d5);
 	ok(hexeq(d5, sizeof(d5), "697eaf0aca3a3aea3a75164746ffaa79"),
 	    "HMAC-MD5 case 4 (RFC 2202)");
 	memset(key, 0xaa, 80);
-	hmac_md5(key, 80, big1, strlen(big1), d5);
+	hmac(&hash_md5, key, 80, big1, strlen(big1), d5);
 	ok(hexeq(d5, sizeof(d5), "6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd"),
 	    "HMAC-MD5 with an 80-byte key (RFC 2202 case 6)");
-	hmac_md5(key, 80, big2, strlen(big2), d5);
+	hmac(&hash_md5, key, 80, big2, strlen(big2), d5);
 	ok(hexeq(d5, sizeof(d5), "6f630fad67cda0ee1fb1f562db3aa53e"),
 	    "HMAC-MD5 with an 80-byte key and data (RFC 2202 case 7)");
 
 	memset(key, 0x0b, 20);
-	hmac_sha256(key, 20, "Hi There", 8, d2);
+	hmac(&hash_sha256, key, 20, "Hi There", 8, d2);
 	ok(hexeq(d2, sizeof(d2), "b0344c61d8db38535ca8afceaf0bf12b"
 	    "881dc200c9833da726e9376c2e32cff7"), "HMAC-SHA-256 case 1 (RFC 4231)");
-	hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, d2);
+	hmac(&hash_sha256, "Jefe", 4, "what do ya want for nothing?", 28, d2);
 	ok(hexeq(d2, sizeof(d2), "5bdcc146bf60754e6a042426089575c7"
 	    "5a003f089d2739839dec58b964ec3843"), "HMAC-SHA-256 case 2 (RFC 4231)");
 	memset(key, 0xaa, 20);
 	memset(data, 0xdd, 50);
-	hmac_sha256(key, 20, data, 50, d2);
+	hmac(&hash_sha256, key, 20, data, 50, d2);
 	ok(hexeq(d2, sizeof(d2), "773ea91e36800e46854db8ebd09181a7"
 	    "2959098b3ef8c122d9635514ced565fe"), "HMAC-SHA-256 case 3 (RFC 4231)");
 	for (i = 0; i < 25; i++)
 		key[i] = (uint8_t)(i + 1);
 	memset(data, 0xcd, 50);
-	hmac_sha256(key, 25, data, 50, d2);
+	hmac(&hash_sha256, key, 25, data, 50, d2);
 	ok(hexeq(d2, sizeof(d2), "82558a389a443c0ea4cc819899f2083a"
 	    "85f0faa3e578f8077a2e3ff46729665b"), "HMAC-SHA-256 case 4 (RFC 4231)");
 	memset(key, 0xaa, 131);
-	hmac_sha256(key, 131, big1, strlen(big1), d2);
+	hmac(&hash_sha256, key, 131, big1, strlen(big1), d2);
 	ok(hexeq(d2, sizeof(d2), "60e431591ee0b67f0d8a26aacbf5b77f"
 	    "8e0bc6213728c5140546040f0ee37f54"), "HMAC-SHA-256 case 6 (RFC 4231)");
-	hmac_sha256(key, 131, big3, strlen(big3), d2);
+	hmac(&hash_sha256, key, 131, big3, strlen(big3), d2);
 	ok(hexeq(d2, sizeof(d2), "9b09ffa71b942fcb27635fbcd5b0e944"
 	    "bfdc63644f0713938a7f51535c3a35e2"), "HMAC-SHA-256 case 7 (RFC 4231)");
-	hmac_sha256_init(&ctx, key, 131);
+	hmac_init(&ctx, &hash_sha256, key, 131);
 	for (i = 0; big3[i] != '\0'; i++)
-		hmac_sha256_update(&ctx, big3 + i, 1);
-	hmac_sha256_final(&ctx, d2);
+		hmac_update(&ctx, big3 + i, 1);
+	hmac_final(&ctx, d2);
 	ok(hexeq(d2, sizeof(d2), "9b09ffa71b942fcb27635fbcd5b0e944"
 	    "bfdc63644f0713938a7f51535c3a35e2"),
 	    "HMAC-SHA-256 case 7 streamed one byte at a time");
