@@ -152,6 +152,72 @@ assert_at_most() {
 	assert_equal "$output" "$(gen_sha 10M) $((10 << 20))"
 }
 
+# run_sockstdio [HELPER OPTIONS] -- CULVERT ARGS: run culvert with its
+# stdin and stdout on sockets (tests/helpers/sockstdio.py); its stdout
+# goes to $OUT, its stderr to $ERR.
+run_sockstdio() {
+	local opts=()
+	while [[ $1 != -- ]]; do opts+=("$1"); shift; done
+	shift
+	OUT="$BATS_TEST_TMPDIR/culvert.out"
+	ERR="$BATS_TEST_TMPDIR/culvert.err"
+	status=0
+	timeout 60 "$PYTHON" "$HELPERS/sockstdio.py" "${opts[@]}" \
+	    --out "$OUT" -- "$CULVERT" "$@" 2>"$ERR" || status=$?
+	stderr=$(<"$ERR")
+	output=$(tr -d '\0' <"$OUT")
+}
+
+@test "stdin and stdout as one Unix socket: 10 MiB echoed back through a half-close" {
+	gen 10M >"$BATS_TEST_TMPDIR/in"
+	via HALF ECHO
+	run_sockstdio --in "$BATS_TEST_TMPDIR/in" -- -N "${VIA[@]}"
+	assert_equal "$status" 0
+	assert_equal "$stderr" ""
+	cmp "$BATS_TEST_TMPDIR/in" "$OUT"
+}
+
+@test "stdin and stdout as one TCP socket: 10 MiB echoed back through a half-close" {
+	gen 10M >"$BATS_TEST_TMPDIR/in"
+	via HALF ECHO
+	run_sockstdio --family tcp --in "$BATS_TEST_TMPDIR/in" -- -N "${VIA[@]}"
+	assert_equal "$status" 0
+	assert_equal "$stderr" ""
+	cmp "$BATS_TEST_TMPDIR/in" "$OUT"
+}
+
+@test "stdin and stdout as two sockets: 32 MiB each way at once" {
+	local n=$((32 << 20))
+	gen 32M >"$BATS_TEST_TMPDIR/in"
+	via HALF DUPLEX
+	run_sockstdio --split --family tcp --in "$BATS_TEST_TMPDIR/in" -- \
+	    -N "${VIA[@]}"
+	assert_equal "$status" 0
+	assert_equal "$stderr" ""
+	assert_equal "$(head -c "$n" "$OUT" | sha256sum | cut -d' ' -f1)" \
+	    "$(gen_sha 32M)"
+	assert_equal "$(tail -c +"$((n + 1))" "$OUT")" "$(gen_sha 32M) $n"
+}
+
+@test "a 64 MiB download into a socket arrives intact" {
+	via OK SRC64
+	run_sockstdio -- "${VIA[@]}"
+	assert_equal "$status" 0
+	assert_equal "$stderr" ""
+	assert_equal "$(file_sha "$OUT")" "$(gen_sha 64M)"
+}
+
+@test "culvert ends quietly when the socket on its stdout is closed" {
+	local start
+	via OK SRC64
+	start=$(now)
+	run_sockstdio --split --close-after 65536 -- "${VIA[@]}"
+	[[ $status == 0 || $status == 1 ]] ||
+	    fail "culvert exited $status: $stderr"
+	assert_elapsed_between "$start" 0 5
+	cmp "$OUT" <(gen 64M | head -c 65536)
+}
+
 @test "--timeout does not cut a tunnel that is already up" {
 	# The late target answers 0.6 s after the request: well past -t 0.3.
 	start_target SLOW late 1000 600
