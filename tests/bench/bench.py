@@ -375,32 +375,37 @@ def measure_proxy(label, pport, lport, ports, sink, rows, results, fails, tmp):
             note(f"{label} rep {rep + 1}/{REPS} {name}: " +
                  ", ".join(f"{k} {v[-1]:.4g}" for k, v in res.items() if v) +
                  ("; fail " + str(fl) if fl else ""))
+    # Syscall counts follow how the proxy happens to chunk its writes, so
+    # they get repetitions, a median and a spread like everything else.
     strace = shutil.which("strace")
-    for name, argv, missing in rows:
-        if argv is None:
-            continue
-        res = results.setdefault(name, {})
-        fl = fails.setdefault(name, {})
-        log = os.path.join(LOGS, f"{label}-{name.replace(' ', '_')}.log")
-        for mode, target in (("down", "source_small"), ("up", "sink")):
-            key = "sys_" + mode
-            if not strace:
-                fl[key] = "no strace"
+    for rep in range(REPS):
+        for name, argv, missing in rows:
+            if argv is None:
                 continue
-            out = os.path.join(tmp, f"strace-{label}-{mode}.txt")
-            sink.skip_all()
-            kv = drive(mode, STRACE_SIZE, 60 + STRACE_SIZE / (5 * MIB),
-                       argv(pport, ports[target], mode), log,
-                       prefix=[strace, "-f", "-c", "-o", out, "--"])
-            calls = strace_calls(out)
-            if mode == "down" and kv.get("ok") != "1":
-                fl[key] = kv.get("why", "?")
-            elif calls is None:
-                fl[key] = "no strace total"
-            else:
-                res[key] = [calls / (STRACE_SIZE / MIB)]
-        note(f"{label} strace {name}: " +
-             ", ".join(f"{k} {res[k][0]:.3g}" for k in ("sys_down", "sys_up") if k in res))
+            res = results.setdefault(name, {})
+            fl = fails.setdefault(name, {})
+            log = os.path.join(LOGS, f"{label}-{name.replace(' ', '_')}.log")
+            for mode, target in (("down", "source_small"), ("up", "sink")):
+                key = "sys_" + mode
+                if key in fl:
+                    continue
+                if not strace:
+                    fl[key] = "no strace"
+                    continue
+                out = os.path.join(tmp, f"strace-{label}-{mode}.txt")
+                sink.skip_all()
+                kv = drive(mode, STRACE_SIZE, 60 + STRACE_SIZE / (5 * MIB),
+                           argv(pport, ports[target], mode), log,
+                           prefix=[strace, "-f", "-c", "-o", out, "--"])
+                calls = strace_calls(out)
+                if mode == "down" and kv.get("ok") != "1":
+                    fl[key] = kv.get("why", "?")
+                elif calls is None:
+                    fl[key] = "no strace total"
+                else:
+                    res.setdefault(key, []).append(calls / (STRACE_SIZE / MIB))
+            note(f"{label} strace rep {rep + 1}/{REPS} {name}: " +
+                 ", ".join(f"{k} {res[k][-1]:.3g}" for k in ("sys_down", "sys_up") if res.get(k)))
 
 
 # ---------------------------------------------------------------- report
@@ -548,7 +553,7 @@ def main():
         " and waits for the far side, like ssh needs); peers use their own EOF handling (nc -N)."
         " squid closes the whole tunnel on a client half-close, so only the byte count at the sink is"
         " checked there.",
-        f"- Syscalls per MiB: `strace -f -c` total calls over one {STRACE_SIZE // MIB} MiB transfer,"
+        f"- Syscalls per MiB: `strace -f -c` total calls over a {STRACE_SIZE // MIB} MiB transfer per run,"
         " process startup included.",
         f"- Keystroke RTT: median over {RTT_ROUNDS} clients of the median of {RTT_N} one-byte round"
         f" trips through an echo target. Setup: median of {SETUP_N} tunnels from spawn to the first"
