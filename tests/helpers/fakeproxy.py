@@ -54,8 +54,10 @@ import sys
 import threading
 import time
 
+from helperlib import (CHUNK, add_listen_args, close_quietly, graceful_close,
+                       hold, relay, run_main, serve)
+
 HEAD_MAX = 65536
-CHUNK = 1 << 16
 
 BINARY_PREAMBLE = bytes(range(256)) * 2 + b"\r\n\r\nHTTP/1.1 200 OK\r\n\r\n\x00"
 
@@ -137,12 +139,7 @@ class Conn:
 
     def hold(self):
         """Keep the connection open, reading and dropping, until killed."""
-        try:
-            while self.sock.recv(CHUNK):
-                pass
-        except OSError:
-            pass
-        threading.Event().wait()
+        hold(self.sock)
 
     def reset(self):
         """Close with an RST (SO_LINGER on, timeout 0)."""
@@ -167,67 +164,6 @@ def parse_target(head):
     except ValueError:
         return None
 
-
-def graceful_close(sock, limit=30.0):
-    try:
-        sock.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-    try:
-        sock.settimeout(limit)
-        while sock.recv(CHUNK):
-            pass
-    except OSError:
-        pass
-    try:
-        sock.close()
-    except OSError:
-        pass
-
-
-def relay(client, far, style, pending=b""):
-    """Move bytes both ways until both directions are done; close both."""
-    state = {"closing": False}
-    lock = threading.Lock()
-
-    def pump(src, dst, first=b""):
-        try:
-            if first:
-                dst.sendall(first)
-            while True:
-                data = src.recv(CHUNK)
-                if not data:
-                    break
-                with lock:
-                    dropping = state["closing"]
-                if not dropping:
-                    dst.sendall(data)
-        except OSError:
-            pass
-        if style == "half":
-            try:
-                dst.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-        else:
-            # Like squid and tinyproxy: one EOF ends the whole tunnel.
-            with lock:
-                state["closing"] = True
-            for s in (dst, src):
-                try:
-                    s.shutdown(socket.SHUT_WR)
-                except OSError:
-                    pass
-
-    t = threading.Thread(target=pump, args=(client, far, pending), daemon=True)
-    t.start()
-    pump(far, client)
-    t.join()
-    for s in (client, far):
-        try:
-            s.close()
-        except OSError:
-            pass
 
 
 def refusal(code, reason, extra_headers=b"", keepalive=False):
@@ -904,24 +840,12 @@ class Server:
         except OSError:
             pass
         finally:
-            try:
-                sock.close()
-            except OSError:
-                pass
-
-
-def write_port_file(path, port):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.rename(tmp, path)
+            close_quietly(sock)
 
 
 def main():
     ap = argparse.ArgumentParser(description="scripted fake CONNECT proxy")
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
+    add_listen_args(ap)
     ap.add_argument("--script", default="ok")
     ap.add_argument("--log")
     ap.add_argument("--list", action="store_true")
@@ -959,23 +883,8 @@ def main():
 
     server = Server(opts.script, opts.log)
     server.auth = Auth(opts)
-    family = socket.AF_INET6 if ":" in opts.host else socket.AF_INET
-    srv = socket.socket(family, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((opts.host, opts.port))
-    srv.listen(128)
-    if opts.port_file:
-        write_port_file(opts.port_file, srv.getsockname()[1])
-    index = 0
-    while True:
-        sock, _ = srv.accept()
-        index += 1
-        threading.Thread(target=server.handle, args=(sock, index),
-                         daemon=True).start()
+    serve(opts, server.handle)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run_main(main)

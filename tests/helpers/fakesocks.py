@@ -49,14 +49,15 @@ Standard library only.
 
 import argparse
 import ipaddress
-import os
 import socket
 import struct
 import sys
 import threading
 import time
 
-CHUNK = 1 << 16
+from helperlib import (CHUNK, add_listen_args, close_quietly, graceful_close,
+                       hold, relay, run_main, serve)
+
 FIELD_MAX = 1024          # longest SOCKS4 user id or name we accept
 
 BINARY_PREAMBLE = bytes(range(256)) * 2 + b"\x05\x00\x00\x01\x00"
@@ -201,12 +202,7 @@ class Conn:
         graceful_close(self.sock)
 
     def hold(self):
-        try:
-            while self.sock.recv(CHUNK):
-                pass
-        except OSError:
-            pass
-        threading.Event().wait()
+        hold(self.sock)
 
     def expect_ok(self):
         if self.opts.expect is None:
@@ -427,67 +423,6 @@ class Conn:
         self.sock.close()
 
 
-def graceful_close(sock, limit=30.0):
-    try:
-        sock.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-    try:
-        sock.settimeout(limit)
-        while sock.recv(CHUNK):
-            pass
-    except OSError:
-        pass
-    try:
-        sock.close()
-    except OSError:
-        pass
-
-
-def relay(client, far, style, pending=b""):
-    """Move bytes both ways until both directions are done; close both."""
-    state = {"closing": False}
-    lock = threading.Lock()
-
-    def pump(src, dst, first=b""):
-        try:
-            if first:
-                dst.sendall(first)
-            while True:
-                data = src.recv(CHUNK)
-                if not data:
-                    break
-                with lock:
-                    dropping = state["closing"]
-                if not dropping:
-                    dst.sendall(data)
-        except OSError:
-            pass
-        if style == "half":
-            try:
-                dst.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-        else:
-            with lock:
-                state["closing"] = True
-            for s in (dst, src):
-                try:
-                    s.shutdown(socket.SHUT_WR)
-                except OSError:
-                    pass
-
-    t = threading.Thread(target=pump, args=(client, far, pending),
-                         daemon=True)
-    t.start()
-    pump(far, client)
-    t.join()
-    for s in (client, far):
-        try:
-            s.close()
-        except OSError:
-            pass
-
 
 class Server:
     def __init__(self, opts):
@@ -512,24 +447,12 @@ class Server:
         except (Closed, OSError):
             conn.log()
         finally:
-            try:
-                sock.close()
-            except OSError:
-                pass
-
-
-def write_port_file(path, port):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.rename(tmp, path)
+            close_quietly(sock)
 
 
 def main():
     ap = argparse.ArgumentParser(description="scripted fake SOCKS server")
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
+    add_listen_args(ap)
     ap.add_argument("--script", default="ok")
     ap.add_argument("--log")
     ap.add_argument("--user")
@@ -551,23 +474,8 @@ def main():
         ap.error("--pass needs --user")
 
     server = Server(opts)
-    family = socket.AF_INET6 if ":" in opts.host else socket.AF_INET
-    srv = socket.socket(family, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((opts.host, opts.port))
-    srv.listen(128)
-    if opts.port_file:
-        write_port_file(opts.port_file, srv.getsockname()[1])
-    index = 0
-    while True:
-        sock, _ = srv.accept()
-        index += 1
-        threading.Thread(target=server.handle, args=(sock, index),
-                         daemon=True).start()
+    serve(opts, server.handle)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run_main(main)

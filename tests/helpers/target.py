@@ -51,11 +51,13 @@ in flight.  Standard library only.
 
 import argparse
 import hashlib
-import os
 import socket
 import sys
 import threading
 import time
+
+from helperlib import (add_listen_args, close_quietly, graceful_close,
+                       hold, run_main, serve)
 
 BLOCK_LEN = 65521
 CHUNK = 1 << 20
@@ -102,20 +104,6 @@ def parse_size(text):
 def send_stream(sock, n):
     for chunk in stream_chunks(n):
         sock.sendall(chunk)
-
-
-def graceful_close(sock, limit=30.0):
-    try:
-        sock.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-    try:
-        sock.settimeout(limit)
-        while sock.recv(CHUNK):
-            pass
-    except OSError:
-        pass
-    sock.close()
 
 
 def read_all(sock, expect=None):
@@ -184,10 +172,7 @@ def serve_late(sock, args):
 
 
 def serve_hold(sock, args):
-    while sock.recv(CHUNK):
-        pass
-    # The peer closed; keep our side open anyway until we are killed.
-    threading.Event().wait()
+    hold(sock)
 
 
 def serve_duplex(sock, args):
@@ -225,24 +210,12 @@ def handle(conn, handler, args):
     except OSError:
         pass
     finally:
-        try:
-            conn.close()
-        except OSError:
-            pass
-
-
-def write_port_file(path, port):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.rename(tmp, path)
+        close_quietly(conn)
 
 
 def main():
     ap = argparse.ArgumentParser(description="culvert test target")
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
+    add_listen_args(ap)
     ap.add_argument("--log", help="sink: also append its line to this file")
     ap.add_argument("mode")
     ap.add_argument("args", nargs="*")
@@ -267,23 +240,8 @@ def main():
     for a in opts.args:
         parse_size(a)       # fail now, not in a connection thread
 
-    family = socket.AF_INET6 if ":" in opts.host else socket.AF_INET
-    srv = socket.socket(family, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((opts.host, opts.port))
-    srv.listen(128)
-    if opts.port_file:
-        write_port_file(opts.port_file, srv.getsockname()[1])
-    while True:
-        conn, _ = srv.accept()
-        threading.Thread(target=handle, args=(conn, handler, opts.args),
-                         daemon=True).start()
+    serve(opts, lambda conn, _index: handle(conn, handler, opts.args))
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except BrokenPipeError:
-        sys.exit(141)
+    run_main(main)
