@@ -41,9 +41,7 @@ teardown_file() {
 
 setup() {
 	require_culvert
-	unset CULVERT_PROXY_USER CULVERT_PROXY_PASSWORD SSH_ASKPASS \
-	    SSH_ASKPASS_REQUIRE CULVERT_PROXY https_proxy HTTPS_PROXY \
-	    all_proxy ALL_PROXY http_proxy HTTP_PROXY
+	clean_env
 }
 
 # auth_proxy [fakeproxy options...]: a fake proxy that wants user u with

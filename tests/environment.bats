@@ -27,11 +27,7 @@ setup_file() {
 
 setup() {
 	require_culvert
-	# Nothing from the machine's environment may choose a proxy: each test
-	# sets exactly the variables it is about.
-	unset "${PROXY_VARS[@]}" NO_PROXY no_proxy REQUEST_METHOD \
-	    CULVERT_PROXY_USER CULVERT_PROXY_PASSWORD \
-	    SSH_ASKPASS SSH_ASKPASS_REQUIRE DISPLAY
+	clean_env
 	URL_A="http://127.0.0.1:$PA_PORT"
 	URL_B="http://127.0.0.1:$PB_PORT"
 }

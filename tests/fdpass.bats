@@ -27,47 +27,13 @@ teardown_file() {
 
 setup() {
 	require_culvert
-	unset CULVERT_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY \
-	    http_proxy HTTP_PROXY NO_PROXY no_proxy REQUEST_METHOD \
-	    CULVERT_PROXY_USER CULVERT_PROXY_PASSWORD
+	clean_env
+	SSH_EXTRA_OPTS=(-o ProxyUseFdpass=yes)
 }
 
-# ssh_fdpass URL ARGS...: ssh to the throwaway sshd as root, ProxyUseFdpass
-# with culvert --fdpass through the proxy URL.
-ssh_fdpass() {
-	local url=$1
-	shift
-	timeout 60 "$SSHD_SSH" -o ProxyUseFdpass=yes \
-	    -o ProxyCommand="$CULVERT --fdpass -p $url %h %p" \
-	    root@127.0.0.1 "$@"
-}
-
-command_runs_via() {
-	run --separate-stderr ssh_fdpass "$1" 'echo hello'
-	assert_equal "$status" 0
-	assert_equal "$output" hello
-	assert_equal "$stderr" ""
-}
-
-# data_round_trips_via URL: upload with 'cat >', download with 'cat', sha256
-# on both ends (sshd runs here, so the remote files are local files too).
-data_round_trips_via() {
-	local up="$BATS_TEST_TMPDIR/up.bin" down_src="$BATS_TEST_TMPDIR/down.src"
-	local arrived="$BATS_TEST_TMPDIR/up.arrived"
-	local down="$BATS_TEST_TMPDIR/down.bin" remote_sha
-	head -c "$SIZE" /dev/urandom >"$up"
-	head -c "$SIZE" /dev/urandom >"$down_src"
-
-	ssh_fdpass "$1" "cat > '$arrived'" <"$up" ||
-	    fail "upload through $1 failed with status $?"
-	remote_sha=$(ssh_fdpass "$1" "sha256sum < '$arrived'" </dev/null |
-	    cut -d' ' -f1)
-	assert_equal "$remote_sha" "$(file_sha "$up")"
-
-	ssh_fdpass "$1" "cat '$down_src'" </dev/null >"$down" ||
-	    fail "download through $1 failed with status $?"
-	assert_equal "$(stat -c %s "$down")" "$SIZE"
-	assert_equal "$(file_sha "$down")" "$(file_sha "$down_src")"
+# fdpass_via URL: culvert --fdpass through the proxy URL as ProxyCommand.
+fdpass_via() {
+	echo "$CULVERT --fdpass -p $1 %h %p"
 }
 
 # culvert_pids_with WORD: pids of live culvert processes (this binary) whose
@@ -95,11 +61,11 @@ assert_refused_fdpass() {
 }
 
 @test "ssh with ProxyUseFdpass and culvert --fdpass through tinyproxy runs a command" {
-	command_runs_via "http://127.0.0.1:$TINYPROXY_PORT"
+	sshd_command_runs "$(fdpass_via "http://127.0.0.1:$TINYPROXY_PORT")"
 }
 
 @test "ssh with ProxyUseFdpass through tinyproxy moves 5 MB each way intact" {
-	data_round_trips_via "http://127.0.0.1:$TINYPROXY_PORT"
+	sshd_round_trip "$(fdpass_via "http://127.0.0.1:$TINYPROXY_PORT")" "$SIZE"
 }
 
 @test "culvert --fdpass exits right after passing the socket, while ssh runs on" {
@@ -146,7 +112,7 @@ assert_refused_fdpass() {
 }
 
 @test "after an fdpass session no culvert process remains" {
-	command_runs_via "http://127.0.0.1:$TINYPROXY_PORT"
+	sshd_command_runs "$(fdpass_via "http://127.0.0.1:$TINYPROXY_PORT")"
 	assert_equal "$(culvert_pids_with "--fdpass -p http://127.0.0.1:$TINYPROXY_PORT")" ""
 }
 
@@ -189,9 +155,9 @@ assert_refused_fdpass() {
 }
 
 @test "ssh with ProxyUseFdpass and culvert --fdpass through microsocks (socks5h) runs a command" {
-	command_runs_via "socks5h://127.0.0.1:$MICROSOCKS_PORT"
+	sshd_command_runs "$(fdpass_via "socks5h://127.0.0.1:$MICROSOCKS_PORT")"
 }
 
 @test "ssh with ProxyUseFdpass through microsocks moves 5 MB each way intact" {
-	data_round_trips_via "socks5h://127.0.0.1:$MICROSOCKS_PORT"
+	sshd_round_trip "$(fdpass_via "socks5h://127.0.0.1:$MICROSOCKS_PORT")" "$SIZE"
 }

@@ -32,12 +32,7 @@ teardown_file() {
 
 setup() {
 	require_culvert
-	# Only what a test gives culvert itself may choose the proxy or the
-	# credentials: nothing from the machine's environment.
-	unset CULVERT_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY \
-	    http_proxy HTTP_PROXY NO_PROXY no_proxy REQUEST_METHOD \
-	    CULVERT_PROXY_USER CULVERT_PROXY_PASSWORD \
-	    SSH_ASKPASS SSH_ASKPASS_REQUIRE DISPLAY
+	clean_env
 }
 
 # start_fake NAME SCRIPT [fakesocks options...]: a fake SOCKS server for
@@ -111,43 +106,6 @@ refused_with() {
 	assert_one_culvert_line
 	assert_regex "$stderr" "CONNECT localhost:$ECHO_PORT"
 	assert_regex "$stderr" "$2"
-}
-
-# ssh_via URL ARGS...: ssh to the throwaway sshd as root with culvert
-# through the SOCKS proxy URL as ProxyCommand.
-ssh_via() {
-	local url=$1
-	shift
-	timeout 60 "$SSHD_SSH" -o ProxyCommand="$CULVERT -p $url %h %p" \
-	    root@127.0.0.1 "$@"
-}
-
-command_runs_via() {
-	run --separate-stderr ssh_via "$1" 'echo hello'
-	assert_equal "$status" 0
-	assert_equal "$output" hello
-	assert_equal "$stderr" ""
-}
-
-# data_round_trips_via URL: upload with 'cat >', download with 'cat', sha256
-# on both ends (sshd runs here, so the remote files are local files too).
-data_round_trips_via() {
-	local up="$BATS_TEST_TMPDIR/up.bin" down_src="$BATS_TEST_TMPDIR/down.src"
-	local arrived="$BATS_TEST_TMPDIR/up.arrived"
-	local down="$BATS_TEST_TMPDIR/down.bin" remote_sha
-	head -c "$SSH_SIZE" /dev/urandom >"$up"
-	head -c "$SSH_SIZE" /dev/urandom >"$down_src"
-
-	ssh_via "$1" "cat > '$arrived'" <"$up" ||
-	    fail "upload through $1 failed with status $?"
-	remote_sha=$(ssh_via "$1" "sha256sum < '$arrived'" </dev/null |
-	    cut -d' ' -f1)
-	assert_equal "$remote_sha" "$(file_sha "$up")"
-
-	ssh_via "$1" "cat '$down_src'" </dev/null >"$down" ||
-	    fail "download through $1 failed with status $?"
-	assert_equal "$(stat -c %s "$down")" "$SSH_SIZE"
-	assert_equal "$(file_sha "$down")" "$(file_sha "$down_src")"
 }
 
 ## real servers ############################################################
@@ -451,17 +409,19 @@ sys.stdout.buffer.write(bytes(range(256)) * 2 + b"\x05\x00\x00\x01\x00" +
 ## real ssh ################################################################
 
 @test "ssh through dante with culvert as ProxyCommand runs a command" {
-	command_runs_via "socks5h://127.0.0.1:$DANTED_PORT"
+	sshd_command_runs "$CULVERT -p socks5h://127.0.0.1:$DANTED_PORT %h %p"
 }
 
 @test "ssh through dante moves 5 MB each way intact" {
-	data_round_trips_via "socks5h://127.0.0.1:$DANTED_PORT"
+	sshd_round_trip "$CULVERT -p socks5h://127.0.0.1:$DANTED_PORT %h %p" \
+	    "$SSH_SIZE"
 }
 
 @test "ssh through microsocks with culvert as ProxyCommand runs a command" {
-	command_runs_via "socks5h://127.0.0.1:$MICROSOCKS_PORT"
+	sshd_command_runs "$CULVERT -p socks5h://127.0.0.1:$MICROSOCKS_PORT %h %p"
 }
 
 @test "ssh through microsocks moves 5 MB each way intact" {
-	data_round_trips_via "socks5h://127.0.0.1:$MICROSOCKS_PORT"
+	sshd_round_trip "$CULVERT -p socks5h://127.0.0.1:$MICROSOCKS_PORT %h %p" \
+	    "$SSH_SIZE"
 }

@@ -220,6 +220,16 @@ assert_all_culvert_lines() {
 	done
 }
 
+# clean_env: unset every variable culvert reads to choose a proxy or find
+# credentials, so nothing from the machine's environment reaches a test;
+# a test sets exactly the variables it is about.
+clean_env() {
+	unset CULVERT_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY \
+	    http_proxy HTTP_PROXY NO_PROXY no_proxy REQUEST_METHOD \
+	    CULVERT_PROXY_USER CULVERT_PROXY_PASSWORD \
+	    SSH_ASKPASS SSH_ASKPASS_REQUIRE DISPLAY WAYLAND_DISPLAY
+}
+
 require_culvert() {
 	[[ -x "$CULVERT" ]] || fail "no culvert binary at $CULVERT (run make)"
 }

@@ -394,6 +394,49 @@ _sshd_client_script() {
 	chmod 0755 "$dir/ssh"
 }
 
+# sshd_run PROXYCOMMAND ARGS...: ssh as root to the throwaway sshd with
+# PROXYCOMMAND, plus the ssh options in the array SSH_EXTRA_OPTS when it
+# is set (e.g. -o ProxyUseFdpass=yes); stdio is the caller's.
+sshd_run() {
+	local pc=$1
+	shift
+	timeout 60 "$SSHD_SSH" ${SSH_EXTRA_OPTS[@]+"${SSH_EXTRA_OPTS[@]}"} \
+	    -o ProxyCommand="$pc" root@127.0.0.1 "$@"
+}
+
+# sshd_command_runs PROXYCOMMAND: a remote echo works, nothing on stderr.
+# shellcheck disable=SC2154 # status, output and stderr come from bats run
+sshd_command_runs() {
+	run --separate-stderr sshd_run "$1" 'echo hello'
+	assert_equal "$status" 0
+	assert_equal "$output" hello
+	assert_equal "$stderr" ""
+}
+
+# sshd_round_trip PROXYCOMMAND SIZE: upload SIZE random bytes with 'cat >',
+# download another SIZE with 'cat', compare sha256 on both ends (sshd runs
+# here, so the remote files are local files too).
+sshd_round_trip() {
+	local pc=$1 size=$2
+	local up="$BATS_TEST_TMPDIR/up.bin" down_src="$BATS_TEST_TMPDIR/down.src"
+	local arrived="$BATS_TEST_TMPDIR/up.arrived"
+	local down="$BATS_TEST_TMPDIR/down.bin" remote_sha
+	head -c "$size" /dev/urandom >"$up"
+	head -c "$size" /dev/urandom >"$down_src"
+
+	sshd_run "$pc" "cat > '$arrived'" <"$up" ||
+	    fail "upload through '$pc' failed with status $?"
+	remote_sha=$(sshd_run "$pc" "sha256sum < '$arrived'" </dev/null |
+	    cut -d' ' -f1)
+	assert_equal "$remote_sha" "$(sha256sum <"$up" | cut -d' ' -f1)"
+
+	sshd_run "$pc" "cat '$down_src'" </dev/null >"$down" ||
+	    fail "download through '$pc' failed with status $?"
+	assert_equal "$(stat -c %s "$down")" "$size"
+	assert_equal "$(sha256sum <"$down" | cut -d' ' -f1)" \
+	    "$(sha256sum <"$down_src" | cut -d' ' -f1)"
+}
+
 ## danted ##################################################################
 
 # start_danted [--name NAME] [--auth PASSWORD]: dante SOCKS server on
