@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchlib.h"
+
 #define CHUNK	(1024 * 1024)
 
 static char chunk[CHUNK];
@@ -49,20 +51,11 @@ struct child {
 	int	reaped;
 };
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Milliseconds left before the deadline, for poll(); at least 0. */
 static int
 left_ms(void)
 {
-	double l = (deadline - now()) * 1000.0;
+	double l = (deadline - bench_now()) * 1000.0;
 
 	return l <= 0 ? 0 : (int)l + 1;
 }
@@ -104,7 +97,7 @@ spawn(struct child *c, char **argv)
 static void
 reap(struct child *c, double grace)
 {
-	double until = now() + grace;
+	double until = bench_now() + grace;
 	pid_t r;
 
 	if (c->reaped)
@@ -113,7 +106,7 @@ reap(struct child *c, double grace)
 		r = wait4(c->pid, &c->status, WNOHANG, &c->ru);
 		if (r == c->pid)
 			break;
-		if (now() > until) {
+		if (bench_now() > until) {
 			kill(c->pid, SIGKILL);
 			while (wait4(c->pid, &c->status, 0, &c->ru) == -1 &&
 			    errno == EINTR)
@@ -182,7 +175,7 @@ run_down(uint64_t want, char **argv)
 	int devnull = open("/dev/null", O_WRONLY);
 	const char *why = NULL;
 
-	t0 = now();
+	t0 = bench_now();
 	spawn(&c, argv);
 	while (got < want) {
 		pfd.fd = c.out;
@@ -204,7 +197,7 @@ run_down(uint64_t want, char **argv)
 		}
 		got += (uint64_t)n;
 	}
-	t1 = now();
+	t1 = bench_now();
 	/* done: close stdin as ssh would, let the client finish */
 	close_fd(&c.in);
 	while (why == NULL) {
@@ -243,7 +236,7 @@ run_up(uint64_t want, char **argv)
 	int devnull = open("/dev/null", O_WRONLY), use_vmsplice = 1;
 	const char *why = NULL;
 
-	t0 = now();
+	t0 = bench_now();
 	spawn(&c, argv);
 	for (;;) {
 		pfd[0].fd = c.in;
@@ -279,7 +272,7 @@ run_up(uint64_t want, char **argv)
 				close_fd(&c.in);
 			}
 			if (sent == want) {
-				tin = now();
+				tin = bench_now();
 				close_fd(&c.in);
 			}
 		}
@@ -291,7 +284,7 @@ run_up(uint64_t want, char **argv)
 				close_fd(&c.out);
 		}
 	}
-	t1 = now();
+	t1 = bench_now();
 	close_fd(&c.in);
 	close_fd(&c.out);
 	reap(&c, why ? 0.0 : 3.0);
@@ -365,17 +358,17 @@ run_rtt(size_t k, char **argv)
 		return 1;
 	spawn(&c, argv);
 	for (i = 0; i < warm + k; i++) {
-		t = now();
+		t = bench_now();
 		if (write(c.in, "x", 1) != 1) {
 			why = "writeerror";
 			break;
 		}
 		if (read_one(c.out) == -1) {
-			why = now() >= deadline ? "timeout" : "noecho";
+			why = bench_now() >= deadline ? "timeout" : "noecho";
 			break;
 		}
 		if (i >= warm)
-			v[i - warm] = now() - t;
+			v[i - warm] = bench_now() - t;
 	}
 	close_fd(&c.in);
 	close_fd(&c.out);
@@ -399,12 +392,12 @@ run_setup(size_t m, char **argv)
 	if ((v = calloc(m, sizeof(*v))) == NULL)
 		return 1;
 	for (i = 0; i < m; i++) {
-		t = now();
+		t = bench_now();
 		spawn(&c, argv);
 		if (read_one(c.out) == -1)
-			why = now() >= deadline ? "timeout" : "nobyte";
+			why = bench_now() >= deadline ? "timeout" : "nobyte";
 		else
-			v[i] = now() - t;
+			v[i] = bench_now() - t;
 		/* ssh would go on; the tunnel is measured, end it fast */
 		kill(c.pid, SIGKILL);
 		close_fd(&c.in);
@@ -447,7 +440,7 @@ main(int argc, char *argv[])
 		chunk[i] = (char)('a' + i % 26);
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	deadline = now() + timeout;
+	deadline = bench_now() + timeout;
 	if (strcmp(argv[1], "down") == 0)
 		return run_down(n, argv + 5);
 	if (strcmp(argv[1], "up") == 0)

@@ -34,6 +34,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "benchlib.h"
+
 #define PIPE_SIZE	(1024 * 1024)
 #define SPLICE_MAX	(16 * 1024 * 1024)
 #define HEAD_MAX	16384
@@ -78,37 +80,6 @@ dir_init(struct dir *d, int src, int dst)
 		}
 		(void)fcntl(d->mid[1], F_SETPIPE_SZ, PIPE_SIZE);
 	}
-}
-
-static int
-dial(const char *host, const char *port)
-{
-	struct addrinfo hints, *res, *ai;
-	int s = -1, e, one = 1;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if ((e = getaddrinfo(host, port, &hints, &res)) != 0) {
-		fprintf(stderr, "idealclient: %s: %s\n", host, gai_strerror(e));
-		exit(1);
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (s == -1)
-			continue;
-		if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		close(s);
-		s = -1;
-	}
-	freeaddrinfo(res);
-	if (s == -1) {
-		perror("idealclient: connect");
-		exit(1);
-	}
-	(void)setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return s;
 }
 
 /*
@@ -222,6 +193,7 @@ main(int argc, char *argv[])
 	struct dir up, down;
 	struct pollfd pfd[4];	/* up src, up dst, down src, down dst */
 	char req[1024];
+	const char *why;
 	int s, n, fl;
 
 	if (argc != 5) {
@@ -229,7 +201,11 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	s = dial(argv[1], argv[2]);
+	if ((s = bench_dial(argv[1], argv[2], &why)) == -1) {
+		fprintf(stderr, "idealclient: %s port %s: %s\n", argv[1], argv[2],
+		    why);
+		return 1;
+	}
 	n = snprintf(req, sizeof(req), "CONNECT %s:%s HTTP/1.1\r\n"
 	    "Host: %s:%s\r\n\r\n", argv[3], argv[4], argv[3], argv[4]);
 	if (n < 0 || (size_t)n >= sizeof(req) ||

@@ -32,28 +32,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "benchlib.h"
+
 #define HEAD_MAX	8192
 #define PIPE_SIZE	(1024 * 1024)
 
 static const char ok_reply[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static void
 reply(int s, const char *status)
@@ -64,16 +48,14 @@ reply(int s, const char *status)
 	n = snprintf(buf, sizeof(buf), "HTTP/1.1 %s\r\nContent-Length: 0\r\n"
 	    "Connection: close\r\n\r\n", status);
 	if (n > 0)
-		(void)write_all(s, buf, (size_t)n);
+		(void)bench_write_all(s, buf, (size_t)n);
 }
 
 /* Connect to "host:port" ("[v6]:port" too); returns a socket or -1. */
 static int
 dial(char *hostport)
 {
-	struct addrinfo hints, *res, *ai;
 	char *host = hostport, *port, *end;
-	int s = -1, one = 1;
 
 	port = strrchr(hostport, ':');
 	if (port == NULL)
@@ -86,23 +68,7 @@ dial(char *hostport)
 			return -1;
 		*end = '\0';
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, port, &hints, &res) != 0)
-		return -1;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		s = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (s == -1)
-			continue;
-		if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		close(s);
-		s = -1;
-	}
-	freeaddrinfo(res);
-	if (s != -1)
-		(void)setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return s;
+	return bench_dial(host, port, NULL);
 }
 
 /*
@@ -179,11 +145,11 @@ serve(int c)
 		reply(c, "502 Bad Gateway");
 		return;
 	}
-	if (write_all(c, ok_reply, sizeof(ok_reply) - 1) == -1)
+	if (bench_write_all(c, ok_reply, sizeof(ok_reply) - 1) == -1)
 		return;
 	/* tunnel bytes the client sent right behind its head */
 	extra = len - (size_t)(eoh + 4 - head);
-	if (extra > 0 && write_all(t, eoh + 4, extra) == -1)
+	if (extra > 0 && bench_write_all(t, eoh + 4, extra) == -1)
 		return;
 
 	pid = fork();
@@ -201,26 +167,14 @@ serve(int c)
 int
 main(int argc, char *argv[])
 {
-	struct sockaddr_in sin;
-	socklen_t slen = sizeof(sin);
+	unsigned int port;
 	FILE *fp;
-	int ls, c, one = 1;
+	int ls, c;
 
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_IGN);
-	ls = socket(AF_INET, SOCK_STREAM, 0);
-	if (ls == -1) {
-		perror("spliceproxy: socket");
-		return 1;
-	}
-	(void)setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(ls, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(ls, 1024) == -1 ||
-	    getsockname(ls, (struct sockaddr *)&sin, &slen) == -1) {
-		perror("spliceproxy: bind/listen");
+	if ((ls = bench_listen(&port)) == -1) {
+		perror("spliceproxy: listen");
 		return 1;
 	}
 	if (argc > 1) {
@@ -232,13 +186,13 @@ main(int argc, char *argv[])
 			perror(tmp);
 			return 1;
 		}
-		fprintf(fp, "%u\n", (unsigned)ntohs(sin.sin_port));
+		fprintf(fp, "%u\n", port);
 		if (fclose(fp) != 0 || rename(tmp, argv[1]) == -1) {
 			perror(argv[1]);
 			return 1;
 		}
 	} else {
-		printf("%u\n", (unsigned)ntohs(sin.sin_port));
+		printf("%u\n", port);
 		fflush(stdout);
 	}
 

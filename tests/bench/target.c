@@ -35,38 +35,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchlib.h"
+
 #define CHUNK	(1024 * 1024)
 
 enum mode { MODE_SOURCE, MODE_SINK, MODE_ECHO };
 
 static char chunk[CHUNK];
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Send n bytes of pattern: vmsplice into a pipe, splice into the socket. */
 static void
@@ -89,7 +64,7 @@ serve_source(int s, uint64_t n)
 			if (m == -1 && errno == EINTR)
 				continue;
 			/* no vmsplice: plain writes */
-			if (write_all(s, chunk, want) == -1)
+			if (bench_write_all(s, chunk, want) == -1)
 				return;
 			n -= want;
 			continue;
@@ -150,14 +125,14 @@ serve_sink(int s)
 			m -= k;
 		}
 	}
-	t = now();
+	t = bench_now();
 	len = snprintf(line, sizeof(line), "%" PRIu64 " %.6f %s\n", count, t,
 	    err ? strerror(err) : "ok");
 	if (len > 0)
-		(void)write_all(STDOUT_FILENO, line, (size_t)len);
+		(void)bench_write_all(STDOUT_FILENO, line, (size_t)len);
 	len = snprintf(line, sizeof(line), "%" PRIu64 "\n", count);
 	if (len > 0)
-		(void)write_all(s, line, (size_t)len);
+		(void)bench_write_all(s, line, (size_t)len);
 }
 
 static void
@@ -172,7 +147,7 @@ serve_echo(int s)
 			continue;
 		if (n <= 0)
 			break;
-		if (write_all(s, buf, (size_t)n) == -1)
+		if (bench_write_all(s, buf, (size_t)n) == -1)
 			break;
 	}
 	(void)shutdown(s, SHUT_WR);
@@ -181,8 +156,7 @@ serve_echo(int s)
 int
 main(int argc, char *argv[])
 {
-	struct sockaddr_in sin;
-	socklen_t slen = sizeof(sin);
+	unsigned int port;
 	enum mode mode;
 	uint64_t n = 0;
 	char *end;
@@ -210,22 +184,11 @@ main(int argc, char *argv[])
 	signal(SIGCHLD, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 
-	ls = socket(AF_INET, SOCK_STREAM, 0);
-	if (ls == -1) {
-		perror("target: socket");
+	if ((ls = bench_listen(&port)) == -1) {
+		perror("target: listen");
 		return 1;
 	}
-	(void)setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(ls, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(ls, 1024) == -1 ||
-	    getsockname(ls, (struct sockaddr *)&sin, &slen) == -1) {
-		perror("target: bind/listen");
-		return 1;
-	}
-	printf("%u\n", (unsigned)ntohs(sin.sin_port));
+	printf("%u\n", port);
 	fflush(stdout);
 
 	for (;;) {
