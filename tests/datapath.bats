@@ -187,16 +187,13 @@ run_sockstdio() {
 }
 
 @test "stdin and stdout as two sockets: 32 MiB each way at once" {
-	local n=$((32 << 20))
 	gen 32M >"$BATS_TEST_TMPDIR/in"
 	via HALF DUPLEX
 	run_sockstdio --split --family tcp --in "$BATS_TEST_TMPDIR/in" -- \
 	    -N "${VIA[@]}"
 	assert_equal "$status" 0
 	assert_equal "$stderr" ""
-	assert_equal "$(head -c "$n" "$OUT" | sha256sum | cut -d' ' -f1)" \
-	    "$(gen_sha 32M)"
-	assert_equal "$(tail -c +"$((n + 1))" "$OUT")" "$(gen_sha 32M) $n"
+	assert_duplex_out "$OUT"
 }
 
 @test "a 64 MiB download into a socket arrives intact" {
@@ -237,16 +234,41 @@ run_sockstdio() {
 	assert_one_culvert_line
 }
 
-@test "32 MiB can flow each way at once without a deadlock" {
+# assert_duplex_out FILE: FILE holds what the duplex 32M target sent: the
+# 32 MiB stream, then its digest of the 32 MiB it read.
+assert_duplex_out() {
 	local n=$((32 << 20))
+	assert_equal "$(head -c "$n" "$1" | sha256sum | cut -d' ' -f1)" \
+	    "$(gen_sha 32M)"
+	assert_equal "$(tail -c +"$((n + 1))" "$1")" "$(gen_sha 32M) $n"
+}
+
+@test "32 MiB can flow each way at once without a deadlock" {
 	via HALF DUPLEX
 	CULVERT_TIMEOUT=120 run_culvert -N "${VIA[@]}" < <(gen 32M)
 	assert_equal "$status" 0
 	assert_equal "$stderr" ""
-	# N bytes of the stream, then the target's digest of what it read.
-	assert_equal "$(head -c "$n" "$OUT" | sha256sum | cut -d' ' -f1)" \
-	    "$(gen_sha 32M)"
-	assert_equal "$(tail -c +"$((n + 1))" "$OUT")" "$(gen_sha 32M) $n"
+	assert_duplex_out "$OUT"
+}
+
+@test "32 MiB each way at once with stdin and stdout both pipes" {
+	local rcs
+	via HALF DUPLEX
+	gen 32M | timeout 120 "$CULVERT" -N "${VIA[@]}" \
+	    2>"$BATS_TEST_TMPDIR/err" | cat >"$BATS_TEST_TMPDIR/out"
+	rcs="${PIPESTATUS[*]}"
+	assert_equal "$rcs" "0 0 0"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" ""
+	assert_duplex_out "$BATS_TEST_TMPDIR/out"
+}
+
+@test "32 MiB each way at once with stdin a regular file" {
+	gen 32M >"$BATS_TEST_TMPDIR/in"
+	via HALF DUPLEX
+	CULVERT_TIMEOUT=120 run_culvert -N "${VIA[@]}" <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$status" 0
+	assert_equal "$stderr" ""
+	assert_duplex_out "$OUT"
 }
 
 @test "a far side that closes ends culvert at once with 0 while stdin stays open" {
