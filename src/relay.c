@@ -7,8 +7,10 @@
  * Inherited stdin and stdout are never switched to non-blocking mode
  * (the file description is shared with the parent, e.g. ssh).  Instead
  * every read follows a poll() that said readable, and writes are sized
- * so they cannot block: sockets take MSG_DONTWAIT, pipes get no more than
- * the free space poll() promised, splice(2) gets SPLICE_F_NONBLOCK.
+ * so they cannot block: sockets take MSG_DONTWAIT, splice(2) gets
+ * SPLICE_F_NONBLOCK, and a pipe gets no more than its free space, which
+ * Linux tells.  Elsewhere only PIPE_BUF bytes are known to fit, so a
+ * write to a pipe on stdout that fills it waits for the reader there.
  */
 #ifdef __linux__
 #define _GNU_SOURCE	/* splice, F_SETPIPE_SZ */
@@ -73,7 +75,10 @@ pipe_space(int fd, size_t want)
 #else
 	(void)fd;
 #endif
-	/* poll() promises at least PIPE_BUF bytes of room. */
+	/*
+	 * poll() promised at least PIPE_BUF bytes of room; a further write
+	 * in the same round may wait for the reader (see the top of the file).
+	 */
 	return want < PIPE_BUF ? want : PIPE_BUF;
 }
 
