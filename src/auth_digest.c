@@ -27,19 +27,6 @@ struct strbuf {
 };
 
 static void
-tohex(const uint8_t *p, size_t len, char *out)
-{
-	static const char	hx[] = "0123456789abcdef";
-	size_t			i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = hx[p[i] >> 4];
-		out[2 * i + 1] = hx[p[i] & 0xf];
-	}
-	out[2 * len] = '\0';
-}
-
-static void
 dh_init(struct hash_ctx *h, enum digest_alg alg)
 {
 	if (alg == DIGEST_ALG_SHA256 || alg == DIGEST_ALG_SHA256_SESS)
@@ -62,7 +49,7 @@ dh_final_hex(struct hash_ctx *h, char *out)
 	size_t	n = hash_len(h->algo);
 
 	hash_final(h, d);
-	tohex(d, n, out);
+	hash_hex(d, n, out);
 	wipe(d, sizeof(d));
 }
 
@@ -209,7 +196,7 @@ digest_response(char *out, size_t outsize, const char *user,
 			*err = "cannot get random bytes for the Digest cnonce";
 			return -1;
 		}
-		tohex(rnd, sizeof(rnd), cnonce_buf);
+		hash_hex(rnd, sizeof(rnd), cnonce_buf);
 		cnonce = cnonce_buf;
 	}
 

@@ -134,3 +134,16 @@ hash_len(const struct hash_algo *algo)
 {
 	return algo->digest_len;
 }
+
+void
+hash_hex(const uint8_t *p, size_t len, char *out)
+{
+	static const char	hx[] = "0123456789abcdef";
+	size_t			i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hx[p[i] >> 4];
+		out[2 * i + 1] = hx[p[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}

@@ -55,6 +55,10 @@ void	hash(const struct hash_algo *algo, const void *data, size_t len,
 	    uint8_t *out);
 size_t	hash_len(const struct hash_algo *algo);
 
+/* Write len bytes as lower-case hex, as digests are shown, to out, which
+ * holds 2 * len + 1 bytes; out ends with a NUL. */
+void	hash_hex(const uint8_t *p, size_t len, char *out);
+
 /*
  * For the compression functions in md4.c, md5.c and sha256.c only.
  *

@@ -42,25 +42,12 @@ diag(const char *what, const char *s)
 		taplen += (size_t)n;
 }
 
-static void
-tohex(const uint8_t *p, size_t len, char *out)
-{
-	static const char	hx[] = "0123456789abcdef";
-	size_t			i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = hx[p[i] >> 4];
-		out[2 * i + 1] = hx[p[i] & 0xf];
-	}
-	out[2 * len] = '\0';
-}
-
 static int
 hexeq(const uint8_t *p, size_t len, const char *want)
 {
 	char	buf[256];
 
-	tohex(p, len, buf);
+	hash_hex(p, len, buf);
 	if (strcmp(buf, want) != 0) {
 		diag("got ", buf);
 		diag("want", want);

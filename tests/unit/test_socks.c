@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hash.h"
 #include "proto.h"
 #include "socks.h"
 
@@ -131,11 +132,9 @@ struct want {
 static void
 hexdump(char *buf, size_t len, const unsigned char *p, size_t n)
 {
-	size_t i, o = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < n && o + 3 < len; i++)
-		o += (size_t)snprintf(buf + o, len - o, "%02x", p[i]);
+	if (n > (len - 1) / 2)
+		n = (len - 1) / 2;
+	hash_hex(p, n, buf);
 }
 
 /* Run req against reply byte by byte and all at once; one TAP line each. */
