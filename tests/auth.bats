@@ -34,11 +34,6 @@ setup_file() {
 	start_squid --name SQNTLMBASIC --ntlm --basic alice "$PW" -- "$ECHO_PORT"
 }
 
-teardown_file() {
-	servers_stop_all
-	common_teardown_file
-}
-
 setup() {
 	require_culvert
 	clean_env

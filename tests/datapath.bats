@@ -168,22 +168,25 @@ run_sockstdio() {
 	output=$(tr -d '\0' <"$OUT")
 }
 
-@test "stdin and stdout as one Unix socket: 10 MiB echoed back through a half-close" {
+# echo_through_socket FAMILY: 10 MiB to the echo target and back with
+# stdin and stdout one socket of FAMILY (unix or tcp), ended by a
+# half-close that culvert -N passes on.
+echo_through_socket() {
 	gen 10M >"$BATS_TEST_TMPDIR/in"
 	via HALF ECHO
-	run_sockstdio --in "$BATS_TEST_TMPDIR/in" -- -N "${VIA[@]}"
+	run_sockstdio --family "$1" --in "$BATS_TEST_TMPDIR/in" -- \
+	    -N "${VIA[@]}"
 	assert_equal "$status" 0
 	assert_equal "$stderr" ""
 	cmp "$BATS_TEST_TMPDIR/in" "$OUT"
 }
 
+@test "stdin and stdout as one Unix socket: 10 MiB echoed back through a half-close" {
+	echo_through_socket unix
+}
+
 @test "stdin and stdout as one TCP socket: 10 MiB echoed back through a half-close" {
-	gen 10M >"$BATS_TEST_TMPDIR/in"
-	via HALF ECHO
-	run_sockstdio --family tcp --in "$BATS_TEST_TMPDIR/in" -- -N "${VIA[@]}"
-	assert_equal "$status" 0
-	assert_equal "$stderr" ""
-	cmp "$BATS_TEST_TMPDIR/in" "$OUT"
+	echo_through_socket tcp
 }
 
 @test "stdin and stdout as two sockets: 32 MiB each way at once" {

@@ -20,11 +20,6 @@ setup_file() {
 	start_microsocks
 }
 
-teardown_file() {
-	servers_stop_all
-	common_teardown_file
-}
-
 setup() {
 	require_culvert
 	clean_env

@@ -34,11 +34,6 @@ setup_file() {
 	export BYTES LATE_EXPECTED
 }
 
-teardown_file() {
-	servers_stop_all
-	common_teardown_file
-}
-
 setup() {
 	require_culvert
 }

@@ -25,11 +25,6 @@ setup_file() {
 	export BYTES
 }
 
-teardown_file() {
-	servers_stop_all
-	common_teardown_file
-}
-
 setup() {
 	require_culvert
 	clean_env

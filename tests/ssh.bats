@@ -14,11 +14,6 @@ setup_file() {
 	start_squid "$SSHD_PORT"
 }
 
-teardown_file() {
-	servers_stop_all
-	common_teardown_file
-}
-
 setup() {
 	require_culvert
 }

@@ -13,8 +13,9 @@
 #   - exports NAME_PORT, NAME_PID, NAME_DIR and NAME_LOG, where NAME is the
 #     component (TINYPROXY, SQUID, SSHD, DANTED, MICROSOCKS) or the value of
 #     --name, so one file can run several instances.
-# servers_stop_all (call it from teardown_file) stops every daemon by PID,
-# deletes throwaway system users and removes the state directory.  Nothing
+# servers_stop_all stops every daemon by PID,
+# deletes throwaway system users and removes the state directory; the
+# teardown_file defined here (replacing common.bash's) calls it.  Nothing
 # in /etc is touched except danted's throwaway user (useradd/userdel), and
 # /run/sshd is created if missing because sshd refuses to start without it.
 #
@@ -119,6 +120,13 @@ servers_stop_all() {
 	rm -rf "$SERVERS_DIR"
 	unset SERVERS_DIR
 	return 0
+}
+
+# Every file that loads this one: daemons first, then the helpers that
+# common.bash started.
+teardown_file() {
+	servers_stop_all
+	common_teardown_file
 }
 
 # _servers_export NAME KEY VALUE: export NAME_KEY=VALUE.
