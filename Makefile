@@ -18,12 +18,12 @@ WARN	= -Wall -Wextra -Wshadow -Wconversion -Wsign-conversion -Wformat=2 \
 	  -Wcast-qual -Wvla -Wimplicit-fallthrough
 WERROR	?=
 CFLAGS	?= -O2 -g
-CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DVERSION='"$(VERSION)"'
+CPPFLAGS += -Isrc -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DVERSION='"$(VERSION)"'
 ALLCFLAGS = -std=c11 -pthread $(WARN) $(WERROR) $(CFLAGS) -MMD -MP
 SAN	= -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=undefined
 
-SRCS	= $(wildcard src/*.c)
+SRCS	= $(wildcard src/*.c src/*/*.c)
 OBJS	= $(SRCS:src/%.c=$(O)/%.o)
 LIBOBJS	= $(filter-out $(O)/main.o,$(OBJS))
 UNITSRC	= $(wildcard tests/unit/test_*.c)
@@ -43,7 +43,7 @@ $(O)/%.o: src/%.c
 
 $(O)/unit/%: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS)
 
 unit: $(UNITS)
 
@@ -72,7 +72,7 @@ lint:
 	mandoc -Tlint -Wwarning man/culvert.1
 	shellcheck -s sh tests/run tests/deps.sh tests/demo.sh tests/bench/run .ci/run
 	cppcheck --quiet --error-exitcode=1 --std=c11 \
-	    --suppress=missingIncludeSystem src
+	    --suppress=missingIncludeSystem -Isrc src
 
 -include tests/bench/bench.mk
 -include tests/fuzz/fuzz.mk

@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "creds.h"
-#include "log.h"
-#include "mode.h"
-#include "options.h"
-#include "proto.h"
+#include "cli/creds.h"
+#include "util/log.h"
+#include "mode/mode.h"
+#include "cli/options.h"
+#include "proto/proto.h"
 
 #ifndef VERSION
 #define VERSION "dev"

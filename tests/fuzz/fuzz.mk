@@ -42,7 +42,7 @@ build/fuzz/obj/%.o: src/%.c
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) -std=c11 -pthread -Isrc $(WARN) $(FUZZ_FLAGS) -MMD -MP \
+	$(FUZZ_CC) $(CPPFLAGS) -std=c11 -pthread $(WARN) $(FUZZ_FLAGS) -MMD -MP \
 	    -o $@ $< $(FUZZ_OBJS)
 
 # One run per harness on a corpus seeded from tests/fuzz/seeds plus what

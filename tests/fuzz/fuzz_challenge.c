@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth_challenge.h"
-#include "auth_digest.h"
-#include "auth_ntlm.h"
+#include "auth/challenge.h"
+#include "auth/digest.h"
+#include "auth/ntlm.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -22,12 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "creds.h"
-#include "handshake.h"
-#include "log.h"
-#include "options.h"
-#include "proxyurl.h"
-#include "target.h"
+#include "cli/creds.h"
+#include "proto/handshake.h"
+#include "util/log.h"
+#include "cli/options.h"
+#include "route/proxyurl.h"
+#include "route/target.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "proto/http.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth_ntlm.h"
+#include "auth/ntlm.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "creds.h"
-#include "proxyurl.h"
-#include "target.h"
+#include "cli/creds.h"
+#include "route/proxyurl.h"
+#include "route/target.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

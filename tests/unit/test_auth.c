@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth_challenge.h"
-#include "auth_digest.h"
-#include "auth_ntlm.h"
-#include "base64.h"
-#include "hash.h"
+#include "auth/challenge.h"
+#include "auth/digest.h"
+#include "auth/ntlm.h"
+#include "crypto/base64.h"
+#include "crypto/hash.h"
 
 static int	ntest, nfail;
 static char	tap[1 << 17];	/* results, printed after the plan */

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base64.h"
-#include "hash.h"
-#include "hmac.h"
-#include "random.h"
-#include "wipe.h"
+#include "crypto/base64.h"
+#include "crypto/hash.h"
+#include "crypto/hmac.h"
+#include "util/random.h"
+#include "crypto/wipe.h"
 
 static int	ntest, nfail;
 static char	tap[1 << 16];	/* results, printed after the plan */

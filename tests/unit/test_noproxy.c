@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "noproxy.h"
+#include "route/noproxy.h"
 
 struct tcase {
 	const char	*list;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxyenv.h"
+#include "route/proxyenv.h"
 
 static const char *const proxy_vars[] = {
 	"CULVERT_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hash.h"
-#include "proto.h"
-#include "socks.h"
+#include "crypto/hash.h"
+#include "proto/proto.h"
+#include "proto/socks.h"
 
 static int t, failed;
 

@@ -1,0 +1,266 @@
+/*
+ * options.c: getopt_long parsing; defaults are applied before parsing
+ * and checked after it.
+ */
+#include <sys/socket.h>
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/options.h"
+
+enum {
+	OPT_AUTH_FILE = 256,
+	OPT_PROXY_AUTH,
+	OPT_NO_PROXY,
+	OPT_FDPASS,
+	OPT_NO_SPLICE
+};
+
+static const struct option longopts[] = {
+	{ "proxy",	required_argument, NULL, 'p' },
+	{ "timeout",	required_argument, NULL, 't' },
+	{ "header",	required_argument, NULL, 'H' },
+	{ "shutdown",	no_argument,	   NULL, 'N' },
+	{ "proxy-user",	required_argument, NULL, 'U' },
+	{ "auth-file",	required_argument, NULL, OPT_AUTH_FILE },
+	{ "proxy-auth",	required_argument, NULL, OPT_PROXY_AUTH },
+	{ "no-proxy",	required_argument, NULL, OPT_NO_PROXY },
+	{ "fdpass",	no_argument,	   NULL, OPT_FDPASS },
+	{ "no-splice",	no_argument,	   NULL, OPT_NO_SPLICE },
+	{ "verbose",	no_argument,	   NULL, 'v' },
+	{ "quiet",	no_argument,	   NULL, 'q' },
+	{ "help",	no_argument,	   NULL, 'h' },
+	{ "version",	no_argument,	   NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+void
+options_usage(void)
+{
+	fputs(
+"usage: culvert [options] HOST PORT\n"
+"Carry a byte stream to HOST:PORT through an HTTP or SOCKS proxy,\n"
+"relaying stdin and stdout (e.g. as ssh's ProxyCommand).\n"
+"\n"
+"  -p, --proxy URL          proxy: [scheme://][user[:password]@]host[:port]\n"
+"                           schemes: http (default), socks4, socks4a,\n"
+"                           socks5, socks5h; default port 1080\n"
+"  -t, --timeout SECONDS    deadline for connecting and the handshake\n"
+"                           (default 30, 0 for none)\n"
+"  -4, -6                   reach the proxy over IPv4 or IPv6 only\n"
+"  -H, --header 'Name: value'  add a header to the CONNECT request\n"
+"  -N, --shutdown           on end of input, shut down the sending side\n"
+"  -U, --proxy-user USER[:PASSWORD]  proxy user (password: see --auth-file)\n"
+"      --auth-file FILE     read user:password from FILE (mode 0600)\n"
+"      --proxy-auth SCHEME  basic, digest, ntlm or any (default any)\n"
+"      --no-proxy LIST      hosts to reach directly (replaces NO_PROXY)\n"
+"      --fdpass             hand the connected socket to ssh (ProxyUseFdpass)\n"
+"      --no-splice          debugging: use the portable relay, not splice(2)\n"
+"  -v, --verbose            show each step; twice: the protocol heads too\n"
+"  -q, --quiet              print errors only\n"
+"  -h, --help               show this help\n"
+"  -V, --version            show the version\n"
+"\n"
+"Environment: CULVERT_PROXY, https_proxy, all_proxy, http_proxy, NO_PROXY,\n"
+"CULVERT_PROXY_USER, CULVERT_PROXY_PASSWORD.  See culvert(1).\n",
+	    stdout);
+}
+
+/* Seconds: decimal, optional fraction, 0 to one day. */
+static int
+parse_timeout(const char *s, double *out)
+{
+	char *end;
+	double v;
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if ((s[i] < '0' || s[i] > '9') && s[i] != '.')
+			return -1;
+	if (i == 0)
+		return -1;
+	v = strtod(s, &end);
+	if (*end != '\0' || !isfinite(v) || v < 0 || v > 86400)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_header(const char *h, char *err, size_t errlen)
+{
+	const char *colon = strchr(h, ':');
+	size_t i;
+
+	for (i = 0; h[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)h[i];
+
+		if (c == '\r' || c == '\n' ||
+		    (c < 0x20 && c != '\t') || c == 0x7f) {
+			snprintf(err, errlen, "--header holds a control byte "
+			    "(CR, LF or other): give one 'Name: value' per "
+			    "--header");
+			return -1;
+		}
+	}
+	if (colon == NULL || colon == h) {
+		snprintf(err, errlen, "--header \"%.40s\" is not 'Name: "
+		    "value'", h);
+		return -1;
+	}
+	for (i = 0; h + i < colon; i++) {
+		unsigned char c = (unsigned char)h[i];
+
+		/* RFC 9110 token characters. */
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c))) {
+			snprintf(err, errlen, "--header name \"%.*s\" is not a "
+			    "valid HTTP field name", (int)(colon - h), h);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --proxy-auth NAME to enum auth_allow bits; 0 for an unknown name. */
+static int
+parse_auth(const char *name)
+{
+	static const struct {
+		const char	*name;
+		int		 allow;
+	} auths[] = {
+		{ "basic", AUTH_BASIC },
+		{ "digest", AUTH_DIGEST },
+		{ "ntlm", AUTH_NTLM },
+		{ "any", AUTH_ANY },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(auths) / sizeof(auths[0]); i++)
+		if (strcasecmp(name, auths[i].name) == 0)
+			return auths[i].allow;
+	return 0;
+}
+
+enum opt_result
+options_parse(struct options *o, int argc, char **argv, char *err,
+    size_t errlen)
+{
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->timeout = 30;
+	o->family = AF_UNSPEC;
+	o->auth_allow = AUTH_ANY;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":46hH:Np:qt:U:vV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case '4':
+			o->family = AF_INET;
+			break;
+		case '6':
+			o->family = AF_INET6;
+			break;
+		case 'H':
+			if (parse_header(optarg, err, errlen) == -1)
+				return OPT_ERROR;
+			if (o->nheaders == MAX_HEADERS) {
+				snprintf(err, errlen, "at most %d --header "
+				    "options", MAX_HEADERS);
+				return OPT_ERROR;
+			}
+			o->headers[o->nheaders++] = optarg;
+			break;
+		case 'N':
+			o->shutdown = true;
+			break;
+		case 'p':
+			if (o->proxy != NULL) {
+				snprintf(err, errlen, "--proxy given twice; "
+				    "give one proxy");
+				return OPT_ERROR;
+			}
+			o->proxy = optarg;
+			break;
+		case 'q':
+			o->verbosity = -1;
+			break;
+		case 't':
+			if (parse_timeout(optarg, &o->timeout) == -1) {
+				snprintf(err, errlen, "bad --timeout \"%.20s\": "
+				    "give seconds, e.g. 10 or 2.5 (0 for none)",
+				    optarg);
+				return OPT_ERROR;
+			}
+			break;
+		case 'U':
+			o->proxy_user = optarg;
+			break;
+		case 'v':
+			if (o->verbosity < 0)
+				o->verbosity = 0;
+			if (o->verbosity < 2)
+				o->verbosity++;
+			break;
+		case OPT_AUTH_FILE:
+			o->auth_file = optarg;
+			break;
+		case OPT_PROXY_AUTH:
+			if ((o->auth_allow = parse_auth(optarg)) == 0) {
+				snprintf(err, errlen, "bad --proxy-auth "
+				    "\"%.20s\": use basic, digest, ntlm or any",
+				    optarg);
+				return OPT_ERROR;
+			}
+			break;
+		case OPT_NO_PROXY:
+			o->no_proxy = optarg;
+			break;
+		case OPT_FDPASS:
+			o->fdpass = true;
+			break;
+		case OPT_NO_SPLICE:
+			o->no_splice = true;
+			break;
+		case 'h':
+			return OPT_HELP;
+		case 'V':
+			return OPT_VERSION;
+		case ':':
+			snprintf(err, errlen, "option %s needs a value; see "
+			    "culvert --help", argv[optind - 1]);
+			return OPT_ERROR;
+		default:
+			if (optopt != 0)
+				snprintf(err, errlen, "unknown option -%c; see "
+				    "culvert --help", optopt);
+			else
+				snprintf(err, errlen, "unknown option %.40s; "
+				    "see culvert --help", argv[optind - 1]);
+			return OPT_ERROR;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 2) {
+		snprintf(err, errlen, "%s; usage: culvert [options] HOST PORT "
+		    "(see culvert --help)", argc < 2 ? "missing HOST and PORT"
+		    : "too many arguments");
+		if (argc == 1)
+			snprintf(err, errlen, "missing PORT; usage: culvert "
+			    "[options] HOST PORT (see culvert --help)");
+		return OPT_ERROR;
+	}
+	o->host = argv[0];
+	o->port = argv[1];
+	return OPT_RUN;
+}
