@@ -10,22 +10,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/creds.h"
 #include "util/log.h"
 #include "mode/mode.h"
 #include "cli/options.h"
-#include "proto/proto.h"
+#include "util/version.h"
 
-#ifndef VERSION
-#define VERSION "dev"
-#endif
 
 int
 main(int argc, char **argv)
 {
 	struct options o;
 	char err[512];
-	int rc;
 	struct rlimit nocore = { 0, 0 };
 
 	/* A closed reader must show up as EPIPE, never kill us mid-write. */
@@ -38,7 +33,7 @@ main(int argc, char **argv)
 		options_usage();
 		return fflush(stdout) == 0 ? EXIT_OK : EXIT_IO;
 	case OPT_VERSION:
-		printf("culvert %s\n", VERSION);
+		printf("culvert %s\n", CULVERT_VERSION);
 		return fflush(stdout) == 0 ? EXIT_OK : EXIT_IO;
 	case OPT_ERROR:
 		log_error("%s", err);
@@ -47,6 +42,5 @@ main(int argc, char **argv)
 		break;
 	}
 	log_init(o.verbosity);
-	rc = mode_stdio(&o, argv);
-	return rc;
+	return mode_stdio(&o);
 }

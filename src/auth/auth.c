@@ -17,34 +17,20 @@
 #include "auth/digest.h"
 #include "auth/ntlm.h"
 #include "crypto/base64.h"
-#include "cli/options.h"
 #include "crypto/wipe.h"
 
 enum ntlm_phase { NTLM_NONE, NTLM_NEGOTIATED, NTLM_AUTHENTICATED };
 
 struct auth_state {
 	const struct creds	*c;
-	int			 allow;		/* enum auth_allow */
+	unsigned		 allow;		/* AUTH_ALLOW_* bits */
 	char			 authority[300];
 	enum auth_scheme	 sent;		/* scheme of the last answer */
 	enum ntlm_phase		 ntlm;
 	bool			 have_value;
 	char			 value[NTLM_TOKEN_MAX + 16];
+	char			 offered[512];	/* by the last 407 */
 };
-
-static int
-mask(int allow)
-{
-	unsigned m = 0;
-
-	if (allow & AUTH_BASIC)
-		m |= AUTH_ALLOW_BASIC;
-	if (allow & AUTH_DIGEST)
-		m |= AUTH_ALLOW_DIGEST;
-	if (allow & AUTH_NTLM)
-		m |= AUTH_ALLOW_NTLM;
-	return (int)m;
-}
 
 static int
 make_basic(struct auth_state *a, struct failure *f)
@@ -53,7 +39,7 @@ make_basic(struct auth_state *a, struct failure *f)
 	int n;
 
 	if (strchr(a->c->user, ':') != NULL) {
-		failure_set(f, EXIT_USAGE, "proxy user name \"%s\" holds a "
+		failure_set(f, FAIL_USAGE, "proxy user name \"%s\" holds a "
 		    "colon, which Basic authentication cannot carry",
 		    a->c->user);
 		return -1;
@@ -63,7 +49,7 @@ make_basic(struct auth_state *a, struct failure *f)
 	if (n < 0 || base64_encode(raw, (size_t)n, a->value + 6,
 	    sizeof(a->value) - 6) == 0) {
 		wipe(raw, sizeof(raw));
-		failure_set(f, EXIT_USAGE, "proxy credentials too long");
+		failure_set(f, FAIL_USAGE, "proxy credentials too long");
 		return -1;
 	}
 	wipe(raw, sizeof(raw));
@@ -77,7 +63,7 @@ make_negotiate(struct auth_state *a, struct failure *f)
 {
 	memcpy(a->value, "NTLM ", 5);
 	if (ntlm_negotiate_token(a->value + 5, sizeof(a->value) - 5) == -1) {
-		failure_set(f, EXIT_AUTH, "cannot build the NTLM message");
+		failure_set(f, FAIL_AUTH, "cannot build the NTLM message");
 		return -1;
 	}
 	a->sent = AUTH_SCHEME_NTLM;
@@ -87,7 +73,7 @@ make_negotiate(struct auth_state *a, struct failure *f)
 }
 
 struct auth_state *
-auth_new(const struct creds *c, int allow, const char *authority)
+auth_new(const struct creds *c, unsigned allow, const char *authority)
 {
 	struct auth_state *a;
 	struct failure f;
@@ -100,9 +86,9 @@ auth_new(const struct creds *c, int allow, const char *authority)
 	if (c == NULL || !c->have_user)
 		return a;
 	/* Preemptive first answer; failures surface again after a 407. */
-	if (allow & AUTH_BASIC)
+	if (allow & AUTH_ALLOW_BASIC)
 		(void)make_basic(a, &f);
-	else if (allow == AUTH_NTLM)
+	else if (allow == AUTH_ALLOW_NTLM)
 		(void)make_negotiate(a, &f);
 	return a;
 }
@@ -111,6 +97,12 @@ const char *
 auth_next(struct auth_state *a)
 {
 	return a->have_value ? a->value : NULL;
+}
+
+const char *
+auth_offered(const struct auth_state *a)
+{
+	return a->offered;
 }
 
 bool
@@ -167,7 +159,7 @@ answer_ntlm(struct auth_state *a, const struct auth_challenge *ch,
 		return make_negotiate(a, f);
 	}
 	if ((nc = calloc(1, sizeof(*nc))) == NULL) {
-		failure_set(f, EXIT_IO, "out of memory");
+		failure_set(f, FAIL_IO, "out of memory");
 		return -1;
 	}
 	memcpy(a->value, "NTLM ", 5);
@@ -179,7 +171,7 @@ answer_ntlm(struct auth_state *a, const struct auth_challenge *ch,
 		a->have_value = true;
 		rc = 0;
 	} else
-		failure_set(f, EXIT_AUTH, "proxy sent a bad NTLM challenge "
+		failure_set(f, FAIL_AUTH, "proxy sent a bad NTLM challenge "
 		    "for CONNECT %s: %s", a->authority, err);
 	wipe(nc, sizeof(*nc));
 	free(nc);
@@ -200,7 +192,7 @@ answer_digest(struct auth_state *a, const struct auth_challenge *ch,
 	if (digest_request_from_challenge(&r, ch, "CONNECT", a->authority,
 	    &err) == -1 || digest_response(a->value, sizeof(a->value),
 	    a->c->user, a->c->pass, &r, &err) == -1) {
-		failure_set(f, EXIT_AUTH, "cannot answer the proxy's Digest "
+		failure_set(f, FAIL_AUTH, "cannot answer the proxy's Digest "
 		    "challenge for CONNECT %s: %s", a->authority, err);
 		return -1;
 	}
@@ -215,53 +207,53 @@ auth_on_407(struct auth_state *a, const struct head *h,
 {
 	struct auth_challenges *set;
 	struct auth_choice choice;
-	char offered[512];
+	char *offered = a->offered;
 	int rc = -1, r;
 
 	if ((set = malloc(sizeof(*set))) == NULL) {
-		failure_set(f, EXIT_IO, "out of memory");
+		failure_set(f, FAIL_IO, "out of memory");
 		return -1;
 	}
 	collect(h, set);
-	describe(set, offered, sizeof(offered));
+	describe(set, offered, sizeof(a->offered));
 	a->have_value = false;
 
 	if (a->c == NULL || !a->c->have_user) {
-		failure_set(f, EXIT_AUTH, "proxy requires authentication for "
+		failure_set(f, FAIL_AUTH, "proxy requires authentication for "
 		    "CONNECT %s: %s%s%s (give a user with -U or "
 		    "CULVERT_PROXY_USER and a password with --auth-file or "
 		    "CULVERT_PROXY_PASSWORD)", a->authority, st->line,
 		    offered[0] != '\0' ? "; offers " : "", offered);
 		goto out;
 	}
-	switch (auth_choose(set, (unsigned)mask(a->allow), &choice)) {
+	switch (auth_choose(set, a->allow, &choice)) {
 	case AUTH_CHOICE_OK:
 		break;
 	case AUTH_CHOICE_NONE:
-		failure_set(f, EXIT_AUTH, "proxy answered CONNECT %s with %s "
+		failure_set(f, FAIL_AUTH, "proxy answered CONNECT %s with %s "
 		    "but offered no authentication scheme", a->authority,
 		    st->line);
 		goto out;
 	case AUTH_CHOICE_NOT_ALLOWED:
-		failure_set(f, EXIT_AUTH, "proxy offers %s for CONNECT %s, "
+		failure_set(f, FAIL_AUTH, "proxy offers %s for CONNECT %s, "
 		    "which --proxy-auth does not allow (try --proxy-auth any)",
 		    offered, a->authority);
 		goto out;
 	case AUTH_CHOICE_NEGOTIATE_ONLY:
-		failure_set(f, EXIT_AUTH, "proxy offers only Negotiate "
+		failure_set(f, FAIL_AUTH, "proxy offers only Negotiate "
 		    "(Kerberos) for CONNECT %s, which culvert does not speak; "
 		    "ask for Basic, Digest or NTLM, or use a local helper such "
 		    "as cntlm", a->authority);
 		goto out;
 	case AUTH_CHOICE_UNSUPPORTED:
-		failure_set(f, EXIT_AUTH, "proxy offers only authentication "
+		failure_set(f, FAIL_AUTH, "proxy offers only authentication "
 		    "culvert does not speak for CONNECT %s: %s", a->authority,
 		    offered);
 		goto out;
 	}
 
 	r = 1;
-	if (attempts < AUTH_MAX_ATTEMPTS) {
+	if (attempts < HS_MAX_REQUESTS) {
 		switch (choice.scheme) {
 		case AUTH_SCHEME_NTLM:
 			if (a->ntlm == NTLM_AUTHENTICATED)
@@ -282,7 +274,7 @@ auth_on_407(struct auth_state *a, const struct head *h,
 	if (r == 0)
 		rc = 0;
 	else if (r == 1)
-		failure_set(f, EXIT_AUTH, "proxy refused the credentials of "
+		failure_set(f, FAIL_AUTH, "proxy refused the credentials of "
 		    "user %s for CONNECT %s: %s (%s%s%s; check the user name "
 		    "and password)", a->c->user, a->authority, st->line,
 		    auth_scheme_name(choice.scheme),

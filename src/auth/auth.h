@@ -8,13 +8,13 @@
 
 #include <stdbool.h>
 
-#include "cli/creds.h"
+#include "auth/creds.h"
 #include "proto/http.h"
 #include "proto/proto.h"
 
 struct auth_state;
 
-struct auth_state *auth_new(const struct creds *c, int allow,
+struct auth_state *auth_new(const struct creds *c, unsigned allow,
 		    const char *authority);
 /*
  * The Proxy-Authorization value for the next request, or NULL for none.
@@ -23,17 +23,17 @@ struct auth_state *auth_new(const struct creds *c, int allow,
 const char	*auth_next(struct auth_state *);
 /*
  * A 407 answer arrived after `attempts` requests.  Decide the next
- * Proxy-Authorization value (auth_next), or fail: EXIT_AUTH with the
- * scheme, realm and a hint, or EXIT_USAGE for credentials that cannot be
+ * Proxy-Authorization value (auth_next), or fail: FAIL_AUTH with the
+ * scheme, realm and a hint, or FAIL_USAGE for credentials that cannot be
  * sent (a colon in a Basic user name).
  */
 int		 auth_on_407(struct auth_state *, const struct head *,
 		    const struct status *, unsigned attempts,
 		    struct failure *f);
+/* The schemes the last 407 offered, described; "" before any. */
+const char	*auth_offered(const struct auth_state *);
 /* True while a handshake (NTLM) must stay on one connection. */
 bool		 auth_needs_connection(const struct auth_state *);
 void		 auth_free(struct auth_state *);
-
-#define AUTH_MAX_ATTEMPTS	3
 
 #endif

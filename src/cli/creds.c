@@ -22,12 +22,6 @@
 #include "util/log.h"
 #include "crypto/wipe.h"
 
-void
-creds_wipe(struct creds *c)
-{
-	wipe(c, sizeof(*c));
-}
-
 static void
 warn_argv(const struct creds_sources *s, const char *where)
 {
@@ -37,22 +31,33 @@ warn_argv(const struct creds_sources *s, const char *where)
 		    "instead", where);
 }
 
-/* Overwrite the password in "scheme://user:pass@host" as it sits in argv. */
+/*
+ * Overwrite the passwords in "scheme://user:pass@host" as it sits in argv;
+ * a chain or a list of alternatives (',' and '|') holds several URLs.
+ */
 static void
 scrub_url(char *url)
 {
-	char *s = strstr(url, "://"), *at, *colon, *end;
+	char *s, *at, *colon, *end, *seg = url;
 
-	s = s != NULL ? s + 3 : url;
-	end = s + strcspn(s, "/");
-	for (at = NULL, colon = s; colon < end; colon++)
-		if (*colon == '@')
-			at = colon;
-	if (at == NULL)
-		return;
-	colon = memchr(s, ':', (size_t)(at - s));
-	if (colon != NULL)
-		memset(colon + 1, '*', (size_t)(at - colon - 1));
+	for (;;) {
+		char *stop = seg + strcspn(seg, ",|");
+
+		s = strstr(seg, "://");
+		s = s != NULL && s < stop ? s + 3 : seg;
+		end = s + strcspn(s, "/");
+		if (end > stop)
+			end = stop;
+		for (at = NULL, colon = s; colon < end; colon++)
+			if (*colon == '@')
+				at = colon;
+		if (at != NULL &&
+		    (colon = memchr(s, ':', (size_t)(at - s))) != NULL)
+			memset(colon + 1, '*', (size_t)(at - colon - 1));
+		if (*stop == '\0')
+			return;
+		seg = stop + 1;
+	}
 }
 
 /* Take user and password from one source into c, following the rules. */
@@ -90,33 +95,33 @@ read_auth_file(const char *path, struct creds *c, struct failure *f)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC)) == -1) {
-		failure_set(f, EXIT_USAGE, "cannot open --auth-file %s: %s",
+		failure_set(f, FAIL_USAGE, "cannot open --auth-file %s: %s",
 		    path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		failure_set(f, EXIT_USAGE, "--auth-file %s is not a regular "
+		failure_set(f, FAIL_USAGE, "--auth-file %s is not a regular "
 		    "file", path);
 		return -1;
 	}
 	if ((st.st_mode & 077) != 0) {
 		close(fd);
-		failure_set(f, EXIT_USAGE, "--auth-file %s can be read by "
+		failure_set(f, FAIL_USAGE, "--auth-file %s can be read by "
 		    "others (mode %04o); make it private: chmod 600 %s", path,
 		    (unsigned)(st.st_mode & 07777), path);
 		return -1;
 	}
 	if (st.st_uid != getuid() && st.st_uid != 0) {
 		close(fd);
-		failure_set(f, EXIT_USAGE, "--auth-file %s belongs to another "
+		failure_set(f, FAIL_USAGE, "--auth-file %s belongs to another "
 		    "user; use a file of your own", path);
 		return -1;
 	}
 	n = read(fd, line, sizeof(line) - 1);
 	close(fd);
 	if (n < 0) {
-		failure_set(f, EXIT_USAGE, "cannot read --auth-file %s: %s",
+		failure_set(f, FAIL_USAGE, "cannot read --auth-file %s: %s",
 		    path, strerror(errno));
 		return -1;
 	}
@@ -128,21 +133,21 @@ read_auth_file(const char *path, struct creds *c, struct failure *f)
 	colon = strchr(line, ':');
 	if (colon == NULL || colon == line) {
 		wipe(line, sizeof(line));
-		failure_set(f, EXIT_USAGE, "--auth-file %s must hold one line "
+		failure_set(f, FAIL_USAGE, "--auth-file %s must hold one line "
 		    "user:password", path);
 		return -1;
 	}
 	*colon = '\0';
 	if (colon[1] == '\0') {
 		wipe(line, sizeof(line));
-		failure_set(f, EXIT_USAGE, "--auth-file %s has an empty "
+		failure_set(f, FAIL_USAGE, "--auth-file %s has an empty "
 		    "password; write user:password on its first line", path);
 		return -1;
 	}
 	if (strlen(line) >= CREDS_USER_MAX ||
 	    strlen(colon + 1) >= CREDS_PASS_MAX) {
 		wipe(line, sizeof(line));
-		failure_set(f, EXIT_USAGE, "--auth-file %s: user name or "
+		failure_set(f, FAIL_USAGE, "--auth-file %s: user name or "
 		    "password too long", path);
 		return -1;
 	}
@@ -298,7 +303,7 @@ prompt_password(struct creds *c, const struct creds_sources *s,
 	else
 		r = ask_tty(prompt, c->pass, sizeof(c->pass));
 	if (r == -1) {
-		failure_set(f, EXIT_AUTH, "no password for proxy user %s and "
+		failure_set(f, FAIL_AUTH, "no password for proxy user %s and "
 		    "no terminal to ask on: give it in CULVERT_PROXY_PASSWORD, "
 		    "--auth-file FILE or through SSH_ASKPASS", c->user);
 		return -1;
@@ -322,11 +327,13 @@ creds_gather(struct creds *c, const struct creds_sources *s,
 			warn_argv(s, "the --proxy URL");
 		}
 	}
+	if (s->url_only)
+		goto check;
 	if (s->user_arg != NULL) {
 		char *colon = strchr(s->user_arg, ':');
 
 		if (colon == s->user_arg) {
-			failure_set(f, EXIT_USAGE, "-U needs a user name: "
+			failure_set(f, FAIL_USAGE, "-U needs a user name: "
 			    "-U USER[:PASSWORD]");
 			return -1;
 		}
@@ -348,15 +355,16 @@ creds_gather(struct creds *c, const struct creds_sources *s,
 	if (s->auth_file != NULL && !(c->have_user && c->have_pass) &&
 	    read_auth_file(s->auth_file, c, f) == -1)
 		return -1;
+check:
 	if (c->toolong) {
-		failure_set(f, EXIT_USAGE, "proxy user name or password too "
+		failure_set(f, FAIL_USAGE, "proxy user name or password too "
 		    "long (at most %d and %d bytes)", CREDS_USER_MAX - 1,
 		    CREDS_PASS_MAX - 1);
 		return -1;
 	}
 	if (!c->have_user) {
 		if (c->have_pass) {
-			failure_set(f, EXIT_USAGE, "a proxy password but no "
+			failure_set(f, FAIL_USAGE, "a proxy password but no "
 			    "user name: give the user with -U USER or "
 			    "CULVERT_PROXY_USER");
 			return -1;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/challenge.h"
 #include "cli/options.h"
 
 enum {
@@ -127,18 +128,18 @@ parse_header(const char *h, char *err, size_t errlen)
 	return 0;
 }
 
-/* --proxy-auth NAME to enum auth_allow bits; 0 for an unknown name. */
-static int
+/* --proxy-auth NAME to AUTH_ALLOW_* bits; 0 for an unknown name. */
+static unsigned
 parse_auth(const char *name)
 {
 	static const struct {
 		const char	*name;
-		int		 allow;
+		unsigned	 allow;
 	} auths[] = {
-		{ "basic", AUTH_BASIC },
-		{ "digest", AUTH_DIGEST },
-		{ "ntlm", AUTH_NTLM },
-		{ "any", AUTH_ANY },
+		{ "basic", AUTH_ALLOW_BASIC },
+		{ "digest", AUTH_ALLOW_DIGEST },
+		{ "ntlm", AUTH_ALLOW_NTLM },
+		{ "any", AUTH_ALLOW_ANY },
 	};
 	size_t i;
 
@@ -157,7 +158,7 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 	memset(o, 0, sizeof(*o));
 	o->timeout = 30;
 	o->family = AF_UNSPEC;
-	o->auth_allow = AUTH_ANY;
+	o->auth_allow = AUTH_ALLOW_ANY;
 
 	opterr = 0;
 	optind = 1;

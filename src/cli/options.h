@@ -9,13 +9,6 @@
 
 #define MAX_HEADERS	32
 
-enum auth_allow {
-	AUTH_BASIC = 1,
-	AUTH_DIGEST = 2,
-	AUTH_NTLM = 4,
-	AUTH_ANY = AUTH_BASIC | AUTH_DIGEST | AUTH_NTLM
-};
-
 struct options {
 	char		*proxy;		/* -p, may hold userinfo (in argv) */
 	double		 timeout;	/* seconds, 0 = none */
@@ -26,7 +19,7 @@ struct options {
 	int		 verbosity;	/* -1 quiet, 0, 1, 2 */
 	char		*proxy_user;	/* -U, may hold a password (argv) */
 	const char	*auth_file;
-	int		 auth_allow;	/* enum auth_allow bits */
+	unsigned	 auth_allow;	/* AUTH_ALLOW_* bits */
 	const char	*no_proxy;	/* --no-proxy, NULL when not given */
 	bool		 fdpass;
 	bool		 no_splice;

@@ -24,7 +24,7 @@ fdpass_check(int fd, struct failure *f)
 	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode) ||
 	    getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
 	    ss.ss_family != AF_UNIX) {
-		failure_set(f, EXIT_USAGE, "--fdpass needs standard output to "
+		failure_set(f, FAIL_USAGE, "--fdpass needs standard output to "
 		    "be a Unix socket, as ssh provides with ProxyUseFdpass "
 		    "yes; use it only from ssh_config");
 		return -1;
@@ -74,7 +74,7 @@ fdpass_send(int chan, int sock, struct failure *f)
 			(void)poll(&p, 1, -1);
 			continue;
 		}
-		failure_set(f, EXIT_IO, "cannot pass the socket to ssh: %s",
+		failure_set(f, FAIL_IO, "cannot pass the socket to ssh: %s",
 		    n == -1 ? strerror(errno) : "short write");
 		return -1;
 	}

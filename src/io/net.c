@@ -1,10 +1,5 @@
 /*
- * net.c: resolving and connecting under a deadline.
- *
- * getaddrinfo() cannot be interrupted, so a name that needs DNS is
- * resolved on a short-lived thread while this one waits on a pipe with
- * poll(); when the deadline passes first, the thread is abandoned and
- * cleans up after itself.  Numeric addresses skip the thread.
+ * net.c: non-blocking connection attempts, staggered across addresses.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -14,180 +9,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "util/log.h"
 #include "io/net.h"
 #include "route/target.h"
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void
-deadline_set(struct deadline *d, double seconds)
-{
-	d->none = seconds <= 0;
-	d->at_ms = now_ms() + (long long)(seconds * 1000.0 + 0.5);
-}
-
-int
-deadline_left(const struct deadline *d)
-{
-	long long left;
-
-	if (d->none)
-		return -1;
-	left = d->at_ms - now_ms();
-	if (left <= 0)
-		return 0;
-	return left > 1000000000 ? 1000000000 : (int)left;
-}
-
-bool
-deadline_expired(const struct deadline *d)
-{
-	return !d->none && deadline_left(d) == 0;
-}
-
-int
-net_wait(int fd, short events, const struct deadline *d)
-{
-	struct pollfd pfd;
-	int r;
-
-	pfd.fd = fd;
-	pfd.events = events;
-	for (;;) {
-		int left = deadline_left(d);
-
-		if (left == 0)
-			return 0;
-		r = poll(&pfd, 1, left);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r;
-		return 1;
-	}
-}
-
-struct resolve_job {
-	pthread_mutex_t	 lock;
-	int		 refs;		/* waiter and thread */
-	int		 wakefd;	/* write end, -1 once the waiter left */
-	char		 host[256];
-	char		 port[8];
-	struct addrinfo	 hints;
-	struct addrinfo	*res;
-	int		 rc;
-};
-
-static void
-job_release(struct resolve_job *j)
-{
-	int left;
-
-	pthread_mutex_lock(&j->lock);
-	left = --j->refs;
-	pthread_mutex_unlock(&j->lock);
-	if (left > 0)
-		return;
-	if (j->res != NULL)
-		freeaddrinfo(j->res);
-	if (j->wakefd != -1)
-		close(j->wakefd);
-	pthread_mutex_destroy(&j->lock);
-	free(j);
-}
-
-static void *
-resolve_thread(void *arg)
-{
-	struct resolve_job *j = arg;
-	char c = 0;
-
-	j->rc = getaddrinfo(j->host, j->port, &j->hints, &j->res);
-	(void)!write(j->wakefd, &c, 1);
-	job_release(j);
-	return NULL;
-}
-
-int
-net_resolve(const char *host, unsigned port, int family, int socktype,
-    const char *what, const struct deadline *d, struct addrinfo **res, struct failure *f)
-{
-	struct addrinfo hints;
-	struct resolve_job *j;
-	pthread_t tid;
-	char portstr[8];
-	int p[2], rc, r;
-
-	snprintf(portstr, sizeof(portstr), "%u", port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = socktype;
-	hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
-	if (getaddrinfo(host, portstr, &hints, res) == 0)
-		return 0;
-
-	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-	if ((j = calloc(1, sizeof(*j))) == NULL) {
-		failure_set(f, EXIT_IO, "out of memory");
-		return -1;
-	}
-	if (pipe(p) == -1) {
-		free(j);
-		failure_set(f, EXIT_IO, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	pthread_mutex_init(&j->lock, NULL);
-	j->refs = 2;
-	j->wakefd = p[1];
-	snprintf(j->host, sizeof(j->host), "%s", host);
-	memcpy(j->port, portstr, sizeof(j->port));
-	j->hints = hints;
-	if (pthread_create(&tid, NULL, resolve_thread, j) != 0) {
-		/* No thread: resolve here, without the deadline. */
-		close(p[0]);
-		close(p[1]);
-		pthread_mutex_destroy(&j->lock);
-		free(j);
-		rc = getaddrinfo(host, portstr, &hints, res);
-		goto done;
-	}
-	pthread_detach(tid);
-	r = net_wait(p[0], POLLIN, d);
-	close(p[0]);
-	if (r <= 0) {
-		job_release(j);
-		failure_set(f, EXIT_TIMEOUT, "timed out resolving %s %s "
-		    "(raise --timeout, or check DNS)", what, host);
-		return -1;
-	}
-	rc = j->rc;
-	*res = j->res;
-	j->res = NULL;
-	job_release(j);
-done:
-	if (rc != 0) {
-		failure_set(f, EXIT_UNREACH, "cannot resolve %s %s: %s (check "
-		    "the name)", what, host, gai_strerror(rc));
-		return -1;
-	}
-	return 0;
-}
+#include "util/clock.h"
 
 void
 net_nodelay(int fd)
@@ -197,8 +25,8 @@ net_nodelay(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-static int
-set_flags(int fd)
+int
+net_own_fd(int fd)
 {
 	int fl;
 
@@ -209,86 +37,225 @@ set_flags(int fd)
 	return 0;
 }
 
-/* Try one address; returns the socket, -1 with errno, or -2 on timeout. */
-static int
-try_connect(const struct addrinfo *ai, const struct deadline *d)
+void
+net_format_addr(const struct addrinfo *ai, unsigned port, char *buf,
+    size_t len)
 {
-	socklen_t len;
-	int fd, err, r;
+	char num[NI_MAXHOST];
 
-	if ((fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol))
-	    == -1)
+	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, num, sizeof(num), NULL,
+	    0, NI_NUMERICHOST) != 0)
+		(void)snprintf(num, sizeof(num), "?");
+	target_format(num, port, buf, len);
+}
+
+static void
+tell(struct connector *c, size_t idx, int err)
+{
+	char addr[NI_MAXHOST + 16];
+
+	if (c->note == NULL)
+		return;
+	net_format_addr(c->order[idx], c->port, addr, sizeof(addr));
+	c->note(c->note_arg, addr, err);
+}
+
+/*
+ * RFC 8305 section 4: alternate the address families, starting with the
+ * family of the first answer, keeping each family's order.
+ */
+static void
+interleave(struct connector *c, const struct addrinfo *res)
+{
+	const struct addrinfo *ai, *a[CONNECT_ADDRS_MAX], *b[CONNECT_ADDRS_MAX];
+	size_t na = 0, nb = 0, i, j;
+	int first = res != NULL ? res->ai_family : AF_UNSPEC;
+
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (ai->ai_family == first && na < CONNECT_ADDRS_MAX)
+			a[na++] = ai;
+		else if (ai->ai_family != first && nb < CONNECT_ADDRS_MAX)
+			b[nb++] = ai;
+	}
+	c->naddr = 0;
+	for (i = j = 0; (i < na || j < nb) && c->naddr < CONNECT_ADDRS_MAX;) {
+		if (i < na)
+			c->order[c->naddr++] = a[i++];
+		if (j < nb && c->naddr < CONNECT_ADDRS_MAX)
+			c->order[c->naddr++] = b[j++];
+	}
+}
+
+void
+connector_start(struct connector *c, const struct addrinfo *res,
+    unsigned port, net_note_fn *note, void *note_arg)
+{
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < CONNECT_INFLIGHT_MAX; i++)
+		c->fd[i] = -1;
+	c->port = port;
+	c->note = note;
+	c->note_arg = note_arg;
+	c->err = EHOSTUNREACH;
+	c->next_ms = clock_ms();	/* the first attempt is due now */
+	interleave(c, res);
+}
+
+static size_t
+inflight(const struct connector *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < CONNECT_INFLIGHT_MAX; i++)
+		n += c->fd[i] != -1;
+	return n;
+}
+
+static void
+attempt_failed(struct connector *c, size_t slot, int err)
+{
+	c->err = err;
+	tell(c, c->idx[slot], err);
+	close(c->fd[slot]);
+	c->fd[slot] = -1;
+	c->next_ms = clock_ms();	/* a failure starts the next at once */
+}
+
+/*
+ * Start the next address.  Returns the socket when it connected at once,
+ * else -1 (in flight, failed, or nothing left).
+ */
+static int
+start_next(struct connector *c)
+{
+	const struct addrinfo *ai;
+	size_t slot;
+	int fd;
+
+	for (slot = 0; slot < CONNECT_INFLIGHT_MAX; slot++)
+		if (c->fd[slot] == -1)
+			break;
+	if (slot == CONNECT_INFLIGHT_MAX || c->next >= c->naddr)
 		return -1;
-	if (set_flags(fd) == -1)
-		goto fail;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+	c->idx[slot] = c->next;
+	ai = c->order[c->next++];
+	tell(c, c->idx[slot], 0);
+	c->next_ms = clock_ms() + CONNECT_STAGGER_MS;
+	if ((fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol))
+	    == -1) {
+		c->err = errno;
+		tell(c, c->idx[slot], c->err);
+		c->next_ms = clock_ms();
+		return -1;
+	}
+	c->fd[slot] = fd;
+	if (net_own_fd(fd) == -1) {
+		attempt_failed(c, slot, errno);
+		return -1;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+		c->fd[slot] = -1;
 		return fd;
+	}
 	if (errno != EINPROGRESS && errno != EINTR)
-		goto fail;
-	r = net_wait(fd, POLLOUT, d);
-	if (r == 0) {
-		close(fd);
-		return -2;
-	}
-	if (r == -1)
-		goto fail;
-	len = sizeof(err);
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		goto fail;
-	if (err != 0) {
-		errno = err;
-		goto fail;
-	}
-	return fd;
-fail:
-	err = errno;
-	close(fd);
-	errno = err;
+		attempt_failed(c, slot, errno);
 	return -1;
 }
 
-int
-net_connect(const char *host, unsigned port, int family, const char *what,
-    const struct deadline *d, struct failure *f)
+size_t
+connector_pollfds(const struct connector *c, struct pollfd *pfd)
 {
-	struct addrinfo *res, *ai;
-	char addr[300];
-	int fd = -1, err = 0;
+	size_t i, n = 0;
 
-	target_format(host, port, addr, sizeof(addr));
-	log_info("resolving %s %s", what, addr);
-	if (net_resolve(host, port, family, SOCK_STREAM, what, d, &res, f)
-	    == -1)
-		return -1;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		char num[NI_MAXHOST], shown[NI_MAXHOST + 16];
+	for (i = 0; i < CONNECT_INFLIGHT_MAX; i++) {
+		if (c->fd[i] == -1)
+			continue;
+		pfd[n].fd = c->fd[i];
+		pfd[n].events = POLLOUT;
+		pfd[n].revents = 0;
+		n++;
+	}
+	return n;
+}
 
-		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, num, sizeof(num),
-		    NULL, 0, NI_NUMERICHOST) != 0)
-			snprintf(num, sizeof(num), "?");
-		target_format(num, port, shown, sizeof(shown));
-		log_info("connecting to %s %s", what, shown);
-		fd = try_connect(ai, d);
-		if (fd >= 0)
-			break;
-		if (fd == -2) {
-			freeaddrinfo(res);
-			failure_set(f, EXIT_TIMEOUT, "timed out connecting to "
-			    "%s %s (raise --timeout, or check the address)",
-			    what, addr);
-			return -1;
+long long
+connector_timer(const struct connector *c)
+{
+	if (c->next >= c->naddr || inflight(c) == CONNECT_INFLIGHT_MAX)
+		return CLOCK_NEVER;
+	return c->next_ms;
+}
+
+/* The socket of slot won: close the others. */
+static int
+won(struct connector *c, size_t slot)
+{
+	int fd = c->fd[slot];
+	size_t i;
+
+	c->fd[slot] = -1;
+	for (i = 0; i < CONNECT_INFLIGHT_MAX; i++)
+		if (c->fd[i] != -1) {
+			close(c->fd[i]);
+			c->fd[i] = -1;
 		}
-		err = errno;
-		log_info("cannot connect to %s %s: %s", what, shown,
-		    strerror(err));
-	}
-	freeaddrinfo(res);
-	if (fd < 0) {
-		failure_set(f, EXIT_UNREACH, "cannot connect to %s %s: %s "
-		    "(is the %s running and the address right?)", what, addr,
-		    strerror(err != 0 ? err : EHOSTUNREACH), what);
-		return -1;
-	}
 	net_nodelay(fd);
 	return fd;
+}
+
+int
+connector_events(struct connector *c, const struct pollfd *pfd, size_t n)
+{
+	size_t i, slot;
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		socklen_t len;
+		int err;
+
+		if (pfd[i].revents == 0)
+			continue;
+		for (slot = 0; slot < CONNECT_INFLIGHT_MAX; slot++)
+			if (c->fd[slot] == pfd[i].fd)
+				break;
+		if (slot == CONNECT_INFLIGHT_MAX)
+			continue;
+		len = sizeof(err);
+		if (getsockopt(pfd[i].fd, SOL_SOCKET, SO_ERROR, &err, &len)
+		    == -1)
+			err = errno;
+		if (err == 0)
+			return won(c, slot);
+		attempt_failed(c, slot, err);
+	}
+	/* Start what is due; an address that fails at once starts the next. */
+	while (c->next < c->naddr && inflight(c) < CONNECT_INFLIGHT_MAX &&
+	    c->next_ms <= clock_ms()) {
+		if ((fd = start_next(c)) != -1) {
+			for (slot = 0; slot < CONNECT_INFLIGHT_MAX; slot++)
+				if (c->fd[slot] != -1) {
+					close(c->fd[slot]);
+					c->fd[slot] = -1;
+				}
+			net_nodelay(fd);
+			return fd;
+		}
+	}
+	if (inflight(c) == 0 && c->next >= c->naddr)
+		return -2;
+	return -1;
+}
+
+void
+connector_free(struct connector *c)
+{
+	size_t i;
+
+	for (i = 0; i < CONNECT_INFLIGHT_MAX; i++)
+		if (c->fd[i] != -1) {
+			close(c->fd[i]);
+			c->fd[i] = -1;
+		}
 }

@@ -1,53 +1,63 @@
 /*
- * net.h: deadlines, name resolution and connecting, all under one
- * deadline so "--timeout" bounds the whole way to a working tunnel.
+ * net.h: connecting without blocking, to every address of a name in turn,
+ * racing IPv6 and IPv4 as RFC 8305 ("Happy Eyeballs") describes: when an
+ * attempt has not succeeded after CONNECT_STAGGER_MS, the next address is
+ * tried beside it, and the first to connect wins.
  */
-#ifndef CULVERT_NET_H
-#define CULVERT_NET_H
+#ifndef CULVERT_IO_NET_H
+#define CULVERT_IO_NET_H
 
-#include <sys/types.h>
-#include <sys/socket.h>
-
-#include <stdbool.h>
+#include <poll.h>
 #include <stddef.h>
 
-#include "proto/proto.h"
+#define CONNECT_STAGGER_MS	250
+#define CONNECT_INFLIGHT_MAX	4	/* attempts at once */
+#define CONNECT_ADDRS_MAX	32	/* addresses of one name tried */
 
 struct addrinfo;
 
-struct deadline {
-	bool	 none;		/* no deadline at all */
-	long long at_ms;	/* CLOCK_MONOTONIC milliseconds */
+/* An attempt on addr starts (err 0) or failed with errno err. */
+typedef void	net_note_fn(void *arg, const char *addr, int err);
+
+struct connector {
+	const struct addrinfo	*order[CONNECT_ADDRS_MAX]; /* families interleaved */
+	size_t			 naddr, next;
+	int			 fd[CONNECT_INFLIGHT_MAX];	/* -1: free */
+	size_t			 idx[CONNECT_INFLIGHT_MAX];	/* into order */
+	long long		 next_ms;	/* start the next attempt then */
+	int			 err;		/* errno of the last failure */
+	unsigned		 port;		/* for messages */
+	net_note_fn		*note;
+	void			*note_arg;
 };
 
-void	deadline_set(struct deadline *, double seconds);	/* 0: none */
-/* Milliseconds left for poll(): -1 for none, 0 when expired. */
-int	deadline_left(const struct deadline *);
-bool	deadline_expired(const struct deadline *);
-
 /*
- * Resolve host:port (a name or a literal; what names it in messages) for family (AF_UNSPEC, AF_INET,
- * AF_INET6) before the deadline.  The caller frees *res with
- * freeaddrinfo().  On failure returns -1 with f set.
+ * Start connecting to the addresses in res, which the caller keeps until
+ * connector_free().  note (may be NULL) hears of each attempt.
  */
-int	net_resolve(const char *host, unsigned port, int family, int socktype,
-	    const char *what, const struct deadline *, struct addrinfo **res,
-	    struct failure *f);
-
+void	connector_start(struct connector *c, const struct addrinfo *res,
+	    unsigned port, net_note_fn *note, void *note_arg);
+/* Fill pfd (CONNECT_INFLIGHT_MAX slots at most); returns how many. */
+size_t	connector_pollfds(const struct connector *c, struct pollfd *pfd);
+/* When the next attempt is due, or CLOCK_NEVER. */
+long long connector_timer(const struct connector *c);
 /*
- * Connect to host:port trying every address in order until one answers,
- * all before the deadline.  what names the peer in messages ("proxy",
- * "target").  Returns a non-blocking, close-on-exec socket with
- * TCP_NODELAY, or -1 with f set (EXIT_UNREACH or EXIT_TIMEOUT).
+ * Act on poll()'s answer for the slots connector_pollfds() filled, and on
+ * a due timer.  Returns the connected socket (non-blocking, close-on-exec,
+ * TCP_NODELAY), -1 while still trying, or -2 when every address failed
+ * (c->err holds the last errno).
  */
-int	net_connect(const char *host, unsigned port, int family,
-	    const char *what, const struct deadline *, struct failure *f);
+int	connector_events(struct connector *c, const struct pollfd *pfd,
+	    size_t n);
+/* Close every attempt still open. */
+void	connector_free(struct connector *c);
 
+/* "192.0.2.1:80" or "[2001:db8::1]:80" for a socket address. */
+void	net_format_addr(const struct addrinfo *ai, unsigned port, char *buf,
+	    size_t len);
 /* Set TCP_NODELAY; errors ignored (not every socket is TCP). */
 void	net_nodelay(int fd);
-
-/* Wait for fd to be ready for events before the deadline: 1 ready, 0
- * timeout, -1 error (errno). */
-int	net_wait(int fd, short events, const struct deadline *);
+/* Make fd non-blocking and close-on-exec; 0 or -1 with errno. */
+int	net_own_fd(int fd);
 
 #endif

@@ -11,6 +11,7 @@
  * SPLICE_F_NONBLOCK, and a pipe gets no more than its free space, which
  * Linux tells.  Elsewhere only PIPE_BUF bytes are known to fit, so a
  * write to a pipe on stdout that fills it waits for the reader there.
+ * Regular files and /dev/null never make a writer wait on a reader.
  */
 #ifdef __linux__
 #define _GNU_SOURCE	/* splice, F_SETPIPE_SZ */
@@ -37,15 +38,21 @@
 
 #if defined(__linux__) && defined(SPLICE_F_NONBLOCK)
 #define HAVE_SPLICE 1
-#define SPLICE_PIPE_SIZE (1024 * 1024)
 #endif
 
-enum fdkind { FD_OTHER, FD_FIFO, FD_SOCK, FD_FILE };
+enum fdkind {
+	FD_OTHER,	/* tty and the like: read and write only */
+	FD_FIFO,
+	FD_SOCK,
+	FD_FILE,	/* a regular file, not opened for appending */
+	FD_NULL		/* a character device such as /dev/null, not a tty */
+};
 
 static int
 fd_kind(int fd)
 {
 	struct stat st;
+	int fl;
 
 	if (fstat(fd, &st) == -1)
 		return FD_OTHER;
@@ -53,8 +60,12 @@ fd_kind(int fd)
 		return FD_FIFO;
 	if (S_ISSOCK(st.st_mode))
 		return FD_SOCK;
-	if (S_ISREG(st.st_mode))
+	/* splice(2) refuses files opened with O_APPEND (">>"). */
+	fl = fcntl(fd, F_GETFL);
+	if (S_ISREG(st.st_mode) && fl != -1 && !(fl & O_APPEND))
 		return FD_FILE;
+	if (S_ISCHR(st.st_mode) && !isatty(fd) && fl != -1 && !(fl & O_APPEND))
+		return FD_NULL;
 	return FD_OTHER;
 }
 
@@ -92,8 +103,22 @@ enum dirmode {
 #define SPLICE_MAX	(16 * 1024 * 1024)
 
 static int
+dir_buffer(struct relay_dir *d)
+{
+	if ((d->buf = malloc(d->bufsize)) == NULL)
+		return -1;
+	d->cap = d->bufsize;
+	d->mode = DIR_BUFFER;
+	return 0;
+}
+
+/*
+ * splice_ok: the kernel may move this direction (both ends suit splice
+ * and neither can make it block); pipe_size grows the pipes.
+ */
+static int
 dir_init(struct relay_dir *d, int src, int dst, size_t bufsize,
-    bool splice_ok)
+    bool splice_ok, size_t pipe_size)
 {
 	memset(d, 0, sizeof(*d));
 	d->src = src;
@@ -101,7 +126,7 @@ dir_init(struct relay_dir *d, int src, int dst, size_t bufsize,
 	d->srckind = fd_kind(src);
 	d->dstkind = fd_kind(dst);
 	d->pipe[0] = d->pipe[1] = -1;
-	d->mode = DIR_BUFFER;
+	d->bufsize = bufsize;
 #ifdef HAVE_SPLICE
 	if (splice_ok && (d->srckind == FD_FIFO || d->dstkind == FD_FIFO)) {
 		d->mode = DIR_DIRECT;
@@ -110,7 +135,8 @@ dir_init(struct relay_dir *d, int src, int dst, size_t bufsize,
 	if (splice_ok && pipe2(d->pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
 		int sz;
 
-		(void)fcntl(d->pipe[1], F_SETPIPE_SZ, SPLICE_PIPE_SIZE);
+		if (pipe_size > 0)
+			(void)fcntl(d->pipe[1], F_SETPIPE_SZ, (int)pipe_size);
 		if ((sz = fcntl(d->pipe[1], F_GETPIPE_SZ)) > 0) {
 			d->cap = (size_t)sz;
 			d->mode = DIR_PIPE;
@@ -122,12 +148,45 @@ dir_init(struct relay_dir *d, int src, int dst, size_t bufsize,
 	}
 #else
 	(void)splice_ok;
+	(void)pipe_size;
 #endif
-	if ((d->buf = malloc(bufsize)) == NULL)
+	return dir_buffer(d);
+}
+
+#ifdef HAVE_SPLICE
+/*
+ * The kernel refused to splice (EINVAL: this file system, this device):
+ * move what the private pipe holds into memory and go on with read and
+ * write.  -1 when out of memory.
+ */
+static int
+dir_unsplice(struct relay_dir *d)
+{
+	size_t held = d->len, got = 0;
+
+	if (d->mode != DIR_PIPE) {
+		d->mode = DIR_BUFFER;
+		return dir_buffer(d);
+	}
+	if (d->bufsize < held)
+		d->bufsize = held;
+	if (dir_buffer(d) == -1)
 		return -1;
-	d->cap = bufsize;
+	while (got < held) {
+		ssize_t n = read(d->pipe[0], d->buf + got, held - got);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	d->off = 0;
+	d->len = got;
+	close(d->pipe[0]);
+	close(d->pipe[1]);
+	d->pipe[0] = d->pipe[1] = -1;
 	return 0;
 }
+#endif
 
 /* Read from src into the direction's buffer: >0, 0 at EOF, -1 errno. */
 static ssize_t
@@ -140,6 +199,11 @@ dir_fill(struct relay_dir *d)
 	if (d->mode == DIR_PIPE) {
 		n = splice(d->src, NULL, d->pipe[1], NULL, d->cap - d->len,
 		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (n == -1 && errno == EINVAL && d->len == 0) {
+			if (dir_unsplice(d) == -1)
+				return -1;
+			return dir_fill(d);
+		}
 		goto out;
 	}
 #endif
@@ -164,36 +228,43 @@ out:
 	return n;
 }
 
-/* Write buffered bytes to dst: >0 written, -1 errno (EAGAIN: later). */
+/* Write len bytes from memory to dst without blocking: >0, or -1 errno. */
 static ssize_t
-dir_drain(struct relay_dir *d)
+write_mem(const struct relay_dir *d, const unsigned char *p, size_t want)
 {
-	ssize_t n;
-	size_t want = d->len;
-
-#ifdef HAVE_SPLICE
-	if (d->mode == DIR_PIPE) {
-		n = splice(d->pipe[0], NULL, d->dst, NULL, want,
-		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-		goto out;
-	}
-#endif
 	switch (d->dstkind) {
 	case FD_SOCK:
-		n = send(d->dst, d->buf + d->off, want,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-		break;
+		return send(d->dst, p, want, MSG_DONTWAIT | MSG_NOSIGNAL);
 	case FD_FIFO:
 		if ((want = pipe_space(d->dst, want)) == 0) {
 			errno = EAGAIN;
 			return -1;
 		}
-		n = write(d->dst, d->buf + d->off, want);
-		break;
+		return write(d->dst, p, want);
 	default:
-		n = write(d->dst, d->buf + d->off, want);
-		break;
+		return write(d->dst, p, want);
 	}
+}
+
+/* Write buffered bytes to dst: >0 written, -1 errno (EAGAIN: later). */
+static ssize_t
+dir_drain(struct relay_dir *d)
+{
+	ssize_t n;
+
+#ifdef HAVE_SPLICE
+	if (d->mode == DIR_PIPE) {
+		n = splice(d->pipe[0], NULL, d->dst, NULL, d->len,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (n == -1 && errno == EINVAL) {
+			if (dir_unsplice(d) == -1)
+				return -1;
+			return dir_drain(d);
+		}
+		goto out;
+	}
+#endif
+	n = write_mem(d, d->buf + d->off, d->len);
 #ifdef HAVE_SPLICE
 out:
 #endif
@@ -221,7 +292,7 @@ net_error(int e)
 static bool
 dir_wants_src(const struct relay_dir *d)
 {
-	if (d->eof || d->done)
+	if (d->eof || d->done || d->firstlen > 0)
 		return false;
 	return d->mode == DIR_DIRECT ? !d->need_out : d->len < d->cap;
 }
@@ -231,7 +302,27 @@ dir_wants_dst(const struct relay_dir *d)
 {
 	if (d->done)
 		return false;
+	if (d->firstlen > 0)
+		return true;
 	return d->mode == DIR_DIRECT ? d->need_out : d->len > 0;
+}
+
+/* Write the bytes that came with the handshake; then the rest may flow. */
+static void
+dir_first(struct relay_dir *d, int *dst_err)
+{
+	ssize_t n = write_mem(d, d->first + d->firstoff, d->firstlen);
+
+	if (n > 0) {
+		d->firstoff += (size_t)n;
+		d->firstlen -= (size_t)n;
+		d->total += (unsigned long long)n;
+		if (d->firstlen == 0) {
+			free(d->first);
+			d->first = NULL;
+		}
+	} else if (n == -1 && !soft_error(errno))
+		*dst_err = errno;
 }
 
 /*
@@ -246,6 +337,11 @@ dir_step(struct relay_dir *d, bool src_ready, bool dst_ready,
 	ssize_t n;
 
 	*src_err = *dst_err = 0;
+	if (d->firstlen > 0) {
+		if (dst_ready)
+			dir_first(d, dst_err);
+		return;
+	}
 #ifdef HAVE_SPLICE
 	if (d->mode == DIR_DIRECT) {
 		if (!((src_ready && !d->need_out) || (dst_ready && d->need_out)))
@@ -257,7 +353,11 @@ dir_step(struct relay_dir *d, bool src_ready, bool dst_ready,
 			d->total += (unsigned long long)n;
 		} else if (n == 0)
 			d->eof = true;
-		else if (soft_error(errno))
+		else if (errno == EINVAL) {
+			/* Nothing moved: read and write from now on. */
+			if (dir_unsplice(d) == -1)
+				*src_err = ENOMEM;
+		} else if (soft_error(errno))
 			/* src said readable, nothing moved: dst is full. */
 			d->need_out = src_ready && !d->need_out;
 		else if (errno == EPIPE || (net_error(errno) && !net_is_src))
@@ -288,8 +388,43 @@ dir_step(struct relay_dir *d, bool src_ready, bool dst_ready,
 	}
 }
 
+/* Grow a pipe we splice with; only ever grows, changes no flags. */
+static void
+grow_pipe(int fd, size_t size)
+{
+#if defined(HAVE_SPLICE) && defined(F_SETPIPE_SZ)
+	if (size > 0 && fd_kind(fd) == FD_FIFO &&
+	    fcntl(fd, F_GETPIPE_SZ) < (int)size)
+		(void)fcntl(fd, F_SETPIPE_SZ, (int)size);
+#else
+	(void)fd;
+	(void)size;
+#endif
+}
+
+/* Splice can serve this local end without ever blocking the loop. */
+static bool
+splice_local(int fd, bool ours)
+{
+	switch (fd_kind(fd)) {
+	case FD_FIFO:
+	case FD_FILE:
+	case FD_NULL:
+		return true;
+	case FD_SOCK:
+		/*
+		 * Reading a socket through our non-blocking pipe is safe;
+		 * writing an inherited blocking socket is not, so stdout
+		 * sockets get send(MSG_DONTWAIT) from a buffer instead.
+		 */
+		return ours;
+	default:
+		return false;
+	}
+}
+
 int
-relay_init(struct relay *r, int in, int out, int net,
+relay_init(struct relay *r, int in, int out, int netin, int netout,
     const struct relay_config *c)
 {
 	bool up_splice, down_splice;
@@ -297,31 +432,31 @@ relay_init(struct relay *r, int in, int out, int net,
 	memset(r, 0, sizeof(*r));
 	r->in = in;
 	r->out = out;
-	r->net = net;
-	r->shutdown_on_eof = c->shutdown_on_eof;
-	/*
-	 * splice(2) only where it cannot block: into and out of our own
-	 * non-blocking socket, and pipes (SPLICE_F_NONBLOCK covers them).
-	 * A socket on stdout is written with MSG_DONTWAIT instead.
-	 */
+	r->netin = netin;
+	r->netout = netout;
+	r->both_ways = c->both_ways;
+	r->shutdown_on_eof = c->shutdown_on_eof || c->both_ways;
 	up_splice = c->splice &&
-	    (fd_kind(in) == FD_FIFO || fd_kind(in) == FD_SOCK);
-	down_splice = c->splice && fd_kind(out) == FD_FIFO;
-#if defined(HAVE_SPLICE) && defined(F_SETPIPE_SZ)
-	/*
-	 * Larger pipes mean fewer, larger splices.  This changes the pipe,
-	 * not the file description's flags, and only ever grows it.
-	 */
-	if (up_splice && fd_kind(in) == FD_FIFO &&
-	    fcntl(in, F_GETPIPE_SZ) < SPLICE_PIPE_SIZE)
-		(void)fcntl(in, F_SETPIPE_SZ, SPLICE_PIPE_SIZE);
-	if (down_splice && fcntl(out, F_GETPIPE_SZ) < SPLICE_PIPE_SIZE)
-		(void)fcntl(out, F_SETPIPE_SZ, SPLICE_PIPE_SIZE);
-#endif
-	if (dir_init(&r->up, in, net, c->bufsize, up_splice) == -1 ||
-	    dir_init(&r->down, net, out, c->bufsize, down_splice) == -1) {
+	    (splice_local(in, true) || fd_kind(in) == FD_SOCK);
+	down_splice = c->splice && splice_local(out, c->both_ways);
+	if (up_splice)
+		grow_pipe(in, c->pipe_size);
+	if (down_splice)
+		grow_pipe(out, c->pipe_size);
+	if (dir_init(&r->up, in, netout, c->bufsize, up_splice,
+	    c->pipe_size) == -1 ||
+	    dir_init(&r->down, netin, out, c->bufsize, down_splice,
+	    c->pipe_size) == -1) {
 		relay_free(r);
 		return -1;
+	}
+	if (c->firstlen > 0) {
+		if ((r->down.first = malloc(c->firstlen)) == NULL) {
+			relay_free(r);
+			return -1;
+		}
+		memcpy(r->down.first, c->first, c->firstlen);
+		r->down.firstlen = c->firstlen;
 	}
 	return 0;
 }
@@ -331,6 +466,9 @@ dir_free(struct relay_dir *d)
 {
 	free(d->buf);
 	d->buf = NULL;
+	free(d->first);
+	d->first = NULL;
+	d->firstlen = 0;
 	if (d->pipe[0] != -1) {
 		close(d->pipe[0]);
 		close(d->pipe[1]);
@@ -350,16 +488,21 @@ relay_pollfds(struct relay *r, struct pollfd *pfd)
 {
 	pfd[SLOT_IN].fd = dir_wants_src(&r->up) ? r->in : -1;
 	pfd[SLOT_IN].events = POLLIN;
-	pfd[SLOT_NETOUT].fd = dir_wants_dst(&r->up) ? r->net : -1;
+	pfd[SLOT_NETOUT].fd = dir_wants_dst(&r->up) ? r->netout : -1;
 	pfd[SLOT_NETOUT].events = POLLOUT;
-	pfd[SLOT_NETIN].fd = dir_wants_src(&r->down) ? r->net : -1;
+	pfd[SLOT_NETIN].fd = dir_wants_src(&r->down) ? r->netin : -1;
 	pfd[SLOT_NETIN].events = POLLIN;
 	/*
 	 * stdout stays in the set even with nothing to write: a pipe whose
 	 * reader has gone reports POLLERR, and culvert must not outlive
-	 * its reader.
+	 * its reader.  A listener's client socket is watched through SLOT_IN
+	 * instead, and only while there is something to write.
 	 */
-	pfd[SLOT_OUT].fd = r->out_gone ? -1 : r->out;
+	if (r->both_ways)
+		pfd[SLOT_OUT].fd = dir_wants_dst(&r->down) && !r->out_gone ?
+		    r->out : -1;
+	else
+		pfd[SLOT_OUT].fd = r->out_gone ? -1 : r->out;
 	pfd[SLOT_OUT].events = dir_wants_dst(&r->down) ? POLLOUT : 0;
 	for (int i = 0; i < SLOT_MAX; i++)
 		pfd[i].revents = 0;
@@ -379,6 +522,29 @@ ready(const struct pollfd *p)
 	return p->fd != -1 && p->revents != 0;
 }
 
+/* No more input will come: tell the tunnel, as a socket or a pipe. */
+static void
+end_up(struct relay *r)
+{
+	r->up.done = true;
+	if (!r->shutdown_on_eof)
+		return;
+	if (r->netout != r->netin) {
+		close(r->netout);	/* a pipe to the proxy command */
+		r->netout = -1;
+	} else
+		(void)shutdown(r->netout, SHUT_WR);
+}
+
+/* The tunnel's side is done: a local socket hears it too. */
+static void
+end_down(struct relay *r)
+{
+	r->down.done = true;
+	if (r->down.dstkind == FD_SOCK)
+		(void)shutdown(r->out, SHUT_WR);
+}
+
 int
 relay_events(struct relay *r, const struct pollfd *pfd)
 {
@@ -387,10 +553,10 @@ relay_events(struct relay *r, const struct pollfd *pfd)
 	if (ready(&pfd[SLOT_OUT]) &&
 	    (pfd[SLOT_OUT].revents & (POLLERR | POLLHUP | POLLNVAL)))
 		r->out_gone = true;
-	if (r->out_gone)
+	if (r->out_gone && !r->both_ways)
 		return 0;
 
-	/* stdin -> socket.  A bad read ends input; a bad send ends sending. */
+	/* in -> tunnel.  A bad read ends input; a bad send ends sending. */
 	dir_step(&r->up, ready(&pfd[SLOT_IN]), ready(&pfd[SLOT_NETOUT]),
 	    false, &se, &de);
 	if (se != 0)
@@ -399,13 +565,10 @@ relay_events(struct relay *r, const struct pollfd *pfd)
 		r->up.done = true;
 		r->up.len = 0;	/* the far side takes nothing more */
 	}
-	if (r->up.eof && r->up.len == 0 && !r->up.done) {
-		r->up.done = true;
-		if (r->shutdown_on_eof)
-			(void)shutdown(r->net, SHUT_WR);
-	}
+	if (r->up.eof && r->up.len == 0 && !r->up.done)
+		end_up(r);
 
-	/* socket -> stdout. */
+	/* tunnel -> out. */
 	dir_step(&r->down, ready(&pfd[SLOT_NETIN]),
 	    ready(&pfd[SLOT_OUT]) && (pfd[SLOT_OUT].revents & POLLOUT), true,
 	    &se, &de);
@@ -413,15 +576,26 @@ relay_events(struct relay *r, const struct pollfd *pfd)
 		r->down.eof = true;	/* deliver what we have, then fail */
 		r->pending = se;
 	}
-	if (de == EPIPE)
-		r->out_gone = true;
+	if (de == EPIPE || (de != 0 && r->both_ways))
+		r->out_gone = true;	/* the reader has gone */
 	else if (de != 0)
 		return fail(r, de, "writing to standard output");
-	if (r->out_gone)
+	if (r->out_gone) {
+		if (!r->both_ways)
+			return 0;
+		r->down.done = true;
+		r->down.len = 0;
+	}
+	if (r->down.eof && r->down.len == 0 && r->down.firstlen == 0 &&
+	    !r->down.done) {
+		end_down(r);
+		if (r->pending != 0)
+			return fail(r, r->pending, "reading from the tunnel");
+		if (!r->both_ways)
+			return 0;
+	}
+	if (r->both_ways && r->up.done && r->down.done)
 		return 0;
-	if (r->down.eof && r->down.len == 0)
-		return r->pending != 0 ?
-		    fail(r, r->pending, "reading from the tunnel") : 0;
 	return 1;
 }
 

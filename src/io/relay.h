@@ -1,12 +1,14 @@
 /*
  * relay.h: move bytes both ways between a local pair of descriptors
- * (stdin and stdout) and a connected socket until both ways are done.
+ * (stdin and stdout, or an accepted client socket twice) and the tunnel
+ * (a socket, or the two pipes of a --proxy-command) until done.
  *
  * The relay is a state machine with a fixed set of poll() slots, so a
- * driver can run one (relay_run) or later many in one event loop
+ * driver can run one (relay_run) or many in one event loop
  * (relay_pollfds/relay_events).  Each direction moves bytes either
- * through a memory buffer with read/write, or, on Linux, through a kernel
- * pipe with splice(2); the loop is the same for both.
+ * through a memory buffer with read/write, or, on Linux, with splice(2):
+ * straight when one end is a pipe, else through a private pipe; the loop
+ * is the same for all of them.
  */
 #ifndef CULVERT_RELAY_H
 #define CULVERT_RELAY_H
@@ -17,8 +19,8 @@
 
 enum relay_slot {
 	SLOT_IN,	/* local input readable */
-	SLOT_NETIN,	/* socket readable */
-	SLOT_NETOUT,	/* socket writable */
+	SLOT_NETIN,	/* tunnel readable */
+	SLOT_NETOUT,	/* tunnel writable */
 	SLOT_OUT,	/* local output writable, or gone */
 	SLOT_MAX
 };
@@ -28,8 +30,11 @@ struct relay_dir {
 	int		 srckind, dstkind;	/* enum fdkind */
 	unsigned char	*buf;			/* memory path */
 	size_t		 off, len, cap;		/* bytes buf[off..off+len) */
+	size_t		 bufsize;		/* for a late memory path */
 	int		 pipe[2];		/* splice path, -1 when unused */
 	int		 mode;			/* enum dirmode */
+	unsigned char	*first;			/* to write before the rest */
+	size_t		 firstoff, firstlen;
 	bool		 need_out;		/* direct splice: dst was full */
 	bool		 eof;			/* src said EOF */
 	bool		 done;			/* nothing more will move */
@@ -37,8 +42,9 @@ struct relay_dir {
 };
 
 struct relay {
-	int		 in, out, net;
-	bool		 shutdown_on_eof;	/* -N */
+	int		 in, out, netin, netout;
+	bool		 shutdown_on_eof;	/* -N, or both_ways */
+	bool		 both_ways;		/* end when both ways are done */
 	struct relay_dir up;			/* in -> net */
 	struct relay_dir down;			/* net -> out */
 	bool		 out_gone;		/* reader of out went away */
@@ -49,12 +55,28 @@ struct relay {
 
 struct relay_config {
 	size_t	 bufsize;	/* per direction, memory path */
+	size_t	 pipe_size;	/* splice pipes grown to this; 0: as is */
 	bool	 splice;	/* allow the splice(2) path */
-	bool	 shutdown_on_eof;
+	bool	 shutdown_on_eof; /* end of input: shut down the tunnel's
+				   sending side */
+	/*
+	 * A listener's relay: the local side is a socket of ours (splice
+	 * into it is safe), half-closes travel both ways, and the relay
+	 * ends when both directions are done.  Without it (stdio mode) the
+	 * relay ends when the tunnel's side is done, as nc does.
+	 */
+	bool	 both_ways;
+	/* Bytes read past the handshake: written to out before the rest. */
+	const unsigned char *first;
+	size_t	 firstlen;
 };
 
-/* Set up r over in/out/net; the caller keeps ownership of the fds. */
-int	relay_init(struct relay *r, int in, int out, int net,
+/*
+ * Set up r between in/out and the tunnel's netin/netout (the same socket
+ * twice, or two pipes); the caller keeps ownership of the descriptors.
+ * 0, or -1 when out of memory.
+ */
+int	relay_init(struct relay *r, int in, int out, int netin, int netout,
 	    const struct relay_config *);
 /* Fill pfd[SLOT_MAX] with what the relay waits for. */
 void	relay_pollfds(struct relay *r, struct pollfd *pfd);

@@ -1,167 +1,474 @@
 /*
- * tunnel.c: the blocking handshake driver.
+ * tunnel.c: the tunnel state machine (see tunnel.h).
+ *
+ * States, for the hop whose handshake runs (t->hop, 0-based):
+ *
+ *	T_RESOLVE	the first hop's name (or the target's, direct)
+ *	T_CONNECT	attempts on its addresses
+ *	T_NEXT		the next hop's name, for a SOCKS proxy that wants an
+ *			address
+ *	T_SEND		the engine's request is being written
+ *	T_RECV		waiting for the proxy's answer
+ *	T_UP, T_FAILED	the end
+ *
+ * Only the handshake in progress holds engine state; a hop's engine is
+ * freed once its tunnel is up, and a reconnect replays the hops before
+ * the one that asked for it with new engines.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
-
 #include <netinet/in.h>
 
 #include <errno.h>
 #include <netdb.h>
-#include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "util/log.h"
+#include "crypto/wipe.h"
+#include "io/net.h"
+#include "io/resolve.h"
 #include "io/tunnel.h"
+#include "proto/handshake.h"
 
-#define HS_MAX_CONNECTS	4	/* first connection and reconnects */
-#define PEEK_SIZE	16384
+/* Each alternative's share when there is no deadline at all. */
+#define SHARE_DEFAULT_MS	30000
 
-/* Send all of h->out before the deadline. */
-static int
-send_out(int fd, struct handshake *h, const struct deadline *d,
-    struct failure *f)
+enum tstate { T_RESOLVE, T_CONNECT, T_NEXT, T_SEND, T_RECV, T_UP, T_FAILED };
+
+struct tunnel {
+	struct route		*r;
+	struct target		 target;
+	struct deadline		 deadline;
+	tunnel_event_fn		*event;
+	void			*event_arg;
+	enum tstate		 state;
+	size_t			 alt[ROUTE_HOPS_MAX];	/* in use, per hop */
+	long long		 share_at[ROUTE_HOPS_MAX]; /* alternative's end */
+	size_t			 proven;	/* hops whose proxy answered */
+	unsigned		 connects;	/* in this attempt */
+	struct resolve		*res;
+	struct addrinfo		*addrs;		/* of the first connection */
+	struct connector	 conn;
+	bool			 conn_live;
+	long long		 step_ms;	/* when the step began */
+	struct transport	 tr;
+	bool			 have_tr;
+	size_t			 hop;		/* whose handshake runs */
+	struct hs_params	 p[ROUTE_HOPS_MAX];
+	struct target		 next[ROUTE_HOPS_MAX];	/* each hop asks for */
+	struct handshake	*h[ROUTE_HOPS_MAX];
+	size_t			 sent;		/* of h[hop]->out */
+	struct failure		 fail;
+	char			 tried[512];	/* alternatives given up */
+};
+
+static void	first_connection(struct tunnel *);
+static void	hop_begin(struct tunnel *);
+static void	handle(struct tunnel *, enum step);
+
+static void
+emit(struct tunnel *t, enum tunnel_event_kind kind, const char *text,
+    size_t len, int code, long long ms)
 {
-	size_t off = 0;
+	struct tunnel_event ev;
 
-	hs_log_out(h);
-	while (off < h->out.len) {
-		ssize_t n = send(fd, h->out.data + off, h->out.len - off,
-		    MSG_NOSIGNAL);
+	if (t->event == NULL)
+		return;
+	ev.kind = kind;
+	ev.hop = t->r->nhops == 0 || t->r->hop[0].alt[t->alt[0]].direct ?
+	    0 : (unsigned)t->hop + 1;
+	ev.text = text;
+	ev.len = len;
+	ev.code = code;
+	ev.ms = ms;
+	t->event(t->event_arg, &ev);
+}
 
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
-		}
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR)) {
-			int r = net_wait(fd, POLLOUT, d);
+static void stepf(struct tunnel *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
 
-			if (r == 1)
-				continue;
-			if (r == 0) {
-				failure_set(f, EXIT_TIMEOUT, "timed out "
-				    "sending the request to the proxy");
-				return -1;
-			}
-		}
-		failure_set(f, EXIT_UNREACH, "cannot send to the proxy: %s",
-		    strerror(errno));
-		return -1;
+static void
+stepf(struct tunnel *t, const char *fmt, ...)
+{
+	char line[600];
+	va_list ap;
+
+	if (t->event == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	emit(t, TEV_STEP, line, strlen(line), 0, 0);
+}
+
+static const struct route_alt *
+cur_alt(const struct tunnel *t, size_t k)
+{
+	return &t->r->hop[k].alt[t->alt[k]];
+}
+
+static bool
+direct(const struct tunnel *t)
+{
+	return t->r->nhops == 0 || cur_alt(t, 0)->direct;
+}
+
+/* The first connection's peer: its name, port and what to call it. */
+static void
+first_peer(const struct tunnel *t, const char **host, unsigned *port,
+    const char **what)
+{
+	if (direct(t)) {
+		*host = t->target.host;
+		*port = t->target.port;
+		*what = "target";
+	} else {
+		*host = cur_alt(t, 0)->px.host;
+		*port = cur_alt(t, 0)->px.port;
+		*what = "proxy";
 	}
-	/* The request may hold credentials: clear it once sent. */
-	memset(h->out.data, 0, h->out.len);
-	h->out.len = 0;
-	return 0;
+}
+
+/* Close the connection and every engine, keeping the route's choices. */
+static void
+drop_connection(struct tunnel *t)
+{
+	size_t k;
+
+	if (t->res != NULL) {
+		resolve_cancel(t->res);
+		t->res = NULL;
+	}
+	if (t->conn_live) {
+		connector_free(&t->conn);
+		t->conn_live = false;
+	}
+	if (t->have_tr) {
+		transport_close(&t->tr);
+		t->have_tr = false;
+	}
+	for (k = 0; k < ROUTE_HOPS_MAX; k++)
+		if (t->h[k] != NULL) {
+			hs_free(t->h[k]);
+			free(t->h[k]);
+			t->h[k] = NULL;
+		}
 }
 
 /*
- * Wait until the socket holds more than `have` bytes (or EOF), so an
- * engine that left a partial message unconsumed is not offered the same
- * bytes again and again.
+ * Give up: f says why.  The message names the hop
+ * when there is more than one, and the alternatives given up before.
  */
 static void
-set_lowat(int fd, size_t have, size_t *cur)
+finish_fail(struct tunnel *t, const struct failure *f, size_t k)
 {
-	int v = (int)(have + 1);
+	struct failure in = *f;	/* f may be t->fail */
+	char prefix[400];
+	int n = 0;
 
-	if (have + 1 == *cur)
-		return;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0)
-		*cur = have + 1;
+	t->fail = in;
+	if (t->r->nhops > 1 && !direct(t)) {
+		n = snprintf(prefix, sizeof(prefix), "hop %zu (%s): ", k + 1,
+		    route_alt_name(cur_alt(t, k)));
+		t->fail.hop = (unsigned)k + 1;
+	} else if (t->r->nhops == 1 && t->r->hop[0].nalt > 1)
+		n = snprintf(prefix, sizeof(prefix), "%s: ",
+		    route_alt_name(cur_alt(t, 0)));
+	if (n > 0 && snprintf(t->fail.msg, sizeof(t->fail.msg), "%s%s",
+	    prefix, in.msg) < 0)
+		t->fail.msg[0] = '\0';
+	t->state = T_FAILED;
+	drop_connection(t);
 }
 
-/* Run the handshake on fd until it is done, fails or wants a new fd. */
-static enum step
-converse(int fd, struct handshake *h, enum step s, const struct deadline *d,
-    struct failure *f)
+/* When hop k's current alternative stops having a share of its own. */
+static void
+share_start(struct tunnel *t, size_t k)
 {
-	unsigned char buf[PEEK_SIZE];
-	size_t lowat = 1, left = 0;
+	size_t left;
+	long long room;
 
-	for (;;) {
-		ssize_t n;
-		size_t used;
-		bool eof = false;
-		int r;
-
-		if (s == STEP_SEND) {
-			if (send_out(fd, h, d, f) == -1)
-				return STEP_FAIL;
-		} else if (s != STEP_NEED)
-			return s;
-
-		r = net_wait(fd, POLLIN, d);
-		if (r == 0) {
-			failure_set(f, EXIT_TIMEOUT, "timed out waiting for "
-			    "the proxy's answer (raise --timeout, or check "
-			    "that this is a proxy)");
-			return STEP_FAIL;
-		}
-		n = recv(fd, buf, sizeof(buf), MSG_PEEK);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			if (errno != ECONNRESET) {
-				failure_set(f, EXIT_PROTO, "reading the "
-				    "proxy's answer: %s", strerror(errno));
-				return STEP_FAIL;
-			}
-			n = 0;	/* a reset reads as a premature end */
-		}
-		/*
-		 * With SO_RCVLOWAT raised, readable without new bytes means
-		 * the proxy closed after part of a reply.
-		 */
-		if (n == 0 || (lowat > 1 && (size_t)n <= left))
-			eof = true;
-		s = hs_input(h, buf, (size_t)n, eof, &used);
-		left = (size_t)n - used;	/* offered, not consumed */
-		/* Take exactly what the engine consumed off the socket. */
-		while (used > 0) {
-			ssize_t m = recv(fd, buf, used, 0);
-
-			if (m <= 0) {
-				if (m == -1 && errno == EINTR)
-					continue;
-				failure_set(f, EXIT_PROTO, "reading the "
-				    "proxy's answer: %s", m == 0 ?
-				    "connection closed" : strerror(errno));
-				return STEP_FAIL;
-			}
-			used -= (size_t)m;
-		}
-		if (s == STEP_FAIL)
-			*f = h->fail;
-		set_lowat(fd, s == STEP_NEED && !eof ? left : 0, &lowat);
-		if (eof && (s == STEP_NEED || s == STEP_SEND)) {
-			failure_set(f, EXIT_PROTO, "proxy closed the "
-			    "connection during the handshake");
-			return STEP_FAIL;
-		}
-	}
+	t->share_at[k] = CLOCK_NEVER;
+	if (k >= t->r->nhops || t->alt[k] + 1 >= t->r->hop[k].nalt)
+		return;		/* the last alternative has the whole deadline */
+	left = t->r->hop[k].nalt - t->alt[k];
+	room = t->deadline.none ? SHARE_DEFAULT_MS * (long long)left :
+	    deadline_ms(&t->deadline) - clock_ms();
+	t->share_at[k] = clock_ms() + (room > 0 ? room : 0) / (long long)left;
 }
 
 /*
- * socks4:// and socks5:// send an address, so the name is resolved here
- * (socks4a:// and socks5h:// let the proxy resolve it).
+ * Hop k's current alternative failed for reason: try its next one from
+ * the start, or fail with f (naming every alternative tried).
  */
-static int
-resolve_target(struct hs_params *p, const struct deadline *d,
-    struct failure *f)
+static void
+alt_failed(struct tunnel *t, size_t k, const char *reason,
+    const struct failure *f)
 {
-	struct addrinfo *res;
-	int family;
+	const struct route_hop *hop = &t->r->hop[k];
+	size_t used = strlen(t->tried);
+	struct failure all;
 
-	if (p->proxy->scheme != SCHEME_SOCKS4 &&
-	    p->proxy->scheme != SCHEME_SOCKS5)
-		return 0;
-	family = p->proxy->scheme == SCHEME_SOCKS4 ? AF_INET : AF_UNSPEC;
-	if (net_resolve(p->target->host, p->target->port, family, SOCK_STREAM,
-	    "target", d, &res, f) == -1)
-		return -1;
+	if (t->r->nhops == 0 || hop->nalt <= 1) {
+		finish_fail(t, f, k);
+		return;
+	}
+	(void)snprintf(t->tried + used, sizeof(t->tried) - used, "%s%s (%s)",
+	    used > 0 ? ", " : "", route_alt_name(cur_alt(t, k)), reason);
+	if (t->alt[k] + 1 >= hop->nalt) {
+		failure_set(&all, FAIL_UNREACH, "no proxy of hop %zu could be "
+		    "reached: %s", k + 1, t->tried);
+		t->fail = all;
+		t->state = T_FAILED;
+		drop_connection(t);
+		return;
+	}
+	{
+		char line[700];
+
+		(void)snprintf(line, sizeof(line), "%s: %s; trying %s",
+		    route_alt_name(cur_alt(t, k)), reason,
+		    route_alt_name(&hop->alt[t->alt[k] + 1]));
+		emit(t, TEV_SKIPPED, line, strlen(line), 0, 0);
+	}
+	t->alt[k]++;
+	drop_connection(t);
+	if (k == 0 && t->addrs != NULL) {
+		freeaddrinfo(t->addrs);	/* another first hop */
+		t->addrs = NULL;
+	}
+	first_connection(t);
+}
+
+static void
+on_hs_event(void *arg, const struct hs_event *ev)
+{
+	static const enum tunnel_event_kind map[] = {
+		[HSE_STEP] = TEV_STEP,
+		[HSE_SENT] = TEV_SENT,
+		[HSE_RECEIVED] = TEV_RECEIVED,
+		[HSE_STATUS] = TEV_STATUS,
+		[HSE_AUTH_OFFERED] = TEV_AUTH_OFFERED,
+		[HSE_AUTH_USED] = TEV_AUTH_USED
+	};
+
+	emit(arg, map[ev->kind], ev->text, ev->len, ev->code, 0);
+}
+
+static void
+on_attempt(void *arg, const char *addr, int err)
+{
+	struct tunnel *t = arg;
+	const char *host, *what;
+	unsigned port;
+
+	first_peer(t, &host, &port, &what);
+	if (err == 0)
+		stepf(t, "connecting to %s %s", what, addr);
+	else
+		stepf(t, "cannot connect to %s %s: %s", what, addr,
+		    strerror(err));
+}
+
+static void
+on_connected(struct tunnel *t, int fd)
+{
+	const char *host, *what;
+	char addr[NI_MAXHOST + 16];
+	unsigned port;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	connector_free(&t->conn);
+	t->conn_live = false;
+	transport_socket(&t->tr, fd);
+	t->have_tr = true;
+	t->connects++;
+	first_peer(t, &host, &port, &what);
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		struct addrinfo ai;
+
+		memset(&ai, 0, sizeof(ai));
+		ai.ai_addr = (struct sockaddr *)&ss;
+		ai.ai_addrlen = sl;
+		net_format_addr(&ai, port, addr, sizeof(addr));
+	} else
+		(void)snprintf(addr, sizeof(addr), "%s", host);
+	emit(t, TEV_CONNECTED, addr, strlen(addr), 0, clock_ms() - t->step_ms);
+	if (direct(t)) {
+		t->proven = 1;
+		t->state = T_UP;
+		return;
+	}
+	t->hop = 0;
+	hop_begin(t);
+}
+
+static void
+connect_result(struct tunnel *t, int fd)
+{
+	const char *host, *what;
+	char addr[300];
+	unsigned port;
+	struct failure f;
+
+	if (fd >= 0) {
+		on_connected(t, fd);
+		return;
+	}
+	if (fd == -1)
+		return;
+	first_peer(t, &host, &port, &what);
+	target_format(host, port, addr, sizeof(addr));
+	failure_set(&f, FAIL_UNREACH, "cannot connect to %s %s: %s (is the %s "
+	    "running and the address right?)", what, addr,
+	    strerror(t->conn.err), what);
+	alt_failed(t, 0, strerror(t->conn.err), &f);
+}
+
+static void
+start_connect(struct tunnel *t)
+{
+	const char *host, *what;
+	unsigned port;
+
+	first_peer(t, &host, &port, &what);
+	t->state = T_CONNECT;
+	t->step_ms = clock_ms();
+	connector_start(&t->conn, t->addrs, port, on_attempt, t);
+	t->conn_live = true;
+	connect_result(t, connector_events(&t->conn, NULL, 0));
+}
+
+/* Describe the addresses of a lookup, for --check and -v. */
+static void
+emit_resolved(struct tunnel *t, const struct addrinfo *res, unsigned port)
+{
+	char line[600], one[NI_MAXHOST + 16];
+	size_t o = 0, n = 0;
+
+	line[0] = '\0';
+	for (; res != NULL && o + 2 < sizeof(line); res = res->ai_next) {
+		int w;
+
+		net_format_addr(res, port, one, sizeof(one));
+		w = snprintf(line + o, sizeof(line) - o, "%s%s",
+		    n++ > 0 ? ", " : "", one);
+		if (w < 0)
+			break;
+		o += (size_t)w;
+		if (o >= sizeof(line))
+			o = sizeof(line) - 1;
+	}
+	emit(t, TEV_RESOLVED, line, strlen(line), 0, clock_ms() - t->step_ms);
+}
+
+static void
+first_resolved(struct tunnel *t)
+{
+	const char *host, *what;
+	unsigned port;
+	struct failure f;
+	int rc;
+
+	rc = resolve_finish(t->res, &t->addrs);
+	t->res = NULL;
+	first_peer(t, &host, &port, &what);
+	if (rc != 0) {
+		failure_set(&f, FAIL_UNREACH, "cannot resolve %s %s: %s (check "
+		    "the name)", what, host, gai_strerror(rc));
+		alt_failed(t, 0, gai_strerror(rc), &f);
+		return;
+	}
+	emit_resolved(t, t->addrs, port);
+	start_connect(t);
+}
+
+/* Open the first connection: resolve (unless known), then connect. */
+static void
+first_connection(struct tunnel *t)
+{
+	const char *host, *what;
+	char addr[300];
+	unsigned port;
+	size_t k;
+
+	t->hop = 0;
+	t->proven = 0;
+	t->connects = 0;
+	for (k = 0; k < ROUTE_HOPS_MAX; k++)
+		t->share_at[k] = CLOCK_NEVER;
+	share_start(t, 0);
+	if (t->addrs != NULL) {
+		start_connect(t);
+		return;
+	}
+	first_peer(t, &host, &port, &what);
+	target_format(host, port, addr, sizeof(addr));
+	stepf(t, "resolving %s %s", what, addr);
+	t->state = T_RESOLVE;
+	t->step_ms = clock_ms();
+	if ((t->res = resolve_start(host, port, t->r->family)) == NULL) {
+		failure_set(&t->fail, FAIL_IO, "out of memory");
+		finish_fail(t, &t->fail, 0);
+		return;
+	}
+	if (resolve_fd(t->res) == -1)
+		first_resolved(t);
+}
+
+/* Start hop t->hop's handshake: its params are ready. */
+static void
+hop_handshake(struct tunnel *t)
+{
+	size_t k = t->hop;
+	struct handshake *h = t->h[k];
+	enum step s;
+
+	if (k + 1 < t->r->nhops)
+		share_start(t, k + 1);	/* its proxy is being reached now */
+	if (h == NULL) {
+		if ((h = t->h[k] = malloc(sizeof(*h))) == NULL) {
+			failure_set(&t->fail, FAIL_IO, "out of memory");
+			finish_fail(t, &t->fail, k);
+			return;
+		}
+		if (k > 0)
+			stepf(t, "sending %s handshake to hop %zu (%s)",
+			    proxy_scheme_name(cur_alt(t, k)->px.scheme), k + 1,
+			    route_alt_name(cur_alt(t, k)));
+		else
+			stepf(t, "connected; sending %s handshake",
+			    proxy_scheme_name(cur_alt(t, k)->px.scheme));
+		s = hs_start(h, &t->p[k], on_hs_event, t);
+	} else {
+		stepf(t, "connected; sending %s handshake",
+		    proxy_scheme_name(cur_alt(t, k)->px.scheme));
+		s = hs_restart(h);
+	}
+	handle(t, s);
+}
+
+static void
+next_resolved(struct tunnel *t)
+{
+	size_t k = t->hop;
+	struct addrinfo *res;
+	struct hs_params *p = &t->p[k];
+	struct failure f;
+	int rc;
+
+	rc = resolve_finish(t->res, &res);
+	t->res = NULL;
+	if (rc != 0) {
+		failure_set(&f, FAIL_UNREACH, "cannot resolve target %s: %s "
+		    "(check the name)", t->next[k].host, gai_strerror(rc));
+		finish_fail(t, &f, k);
+		return;
+	}
+	emit_resolved(t, res, t->next[k].port);
 	if (res->ai_family == AF_INET) {
 		memcpy(p->addr, &((struct sockaddr_in *)(void *)res->ai_addr)->
 		    sin_addr, 4);
@@ -172,53 +479,504 @@ resolve_target(struct hs_params *p, const struct deadline *d,
 		p->addrlen = 16;
 	}
 	freeaddrinfo(res);
-	log_info("resolved %s locally (use socks5h:// or socks4a:// to let "
-	    "the proxy resolve names)", p->target->host);
+	stepf(t, "resolved %s locally (use socks5h:// or socks4a:// to let "
+	    "the proxy resolve names)", t->next[k].host);
+	hop_handshake(t);
+}
+
+/* Fill hop k's params: what it asks for, with whose credentials. */
+static void
+fill_params(struct tunnel *t, size_t k)
+{
+	const struct route_alt *a = cur_alt(t, k);
+	struct hs_params *p = &t->p[k];
+	struct target *next = &t->next[k];
+
+	if (k + 1 < t->r->nhops) {
+		const struct proxy *px = &cur_alt(t, k + 1)->px;
+
+		(void)snprintf(next->host, sizeof(next->host), "%s", px->host);
+		next->port = px->port;
+	} else
+		*next = t->target;
+	memset(p, 0, sizeof(*p));
+	p->proxy = &a->px;
+	p->target = next;
+	p->headers = (const char *const *)t->r->headers;
+	p->nheaders = t->r->nheaders;
+	p->creds = a->creds;
+	p->auth_allow = t->r->auth_allow;
+}
+
+/*
+ * What no proxy could change (a request too long, a SOCKS field over its
+ * limit) fails before anything is sent: build every hop's first message
+ * once.  0, or -1 with the tunnel failed.
+ */
+static int
+precheck(struct tunnel *t)
+{
+	struct handshake *h;
+	size_t k;
+	enum step s;
+
+	if (direct(t))
+		return 0;
+	if ((h = malloc(sizeof(*h))) == NULL) {
+		failure_set(&t->fail, FAIL_IO, "out of memory");
+		finish_fail(t, &t->fail, 0);
+		return -1;
+	}
+	for (k = 0; k < t->r->nhops; k++) {
+		fill_params(t, k);
+		if (hs_local_family(t->p[k].proxy, t->p[k].target) != -1)
+			t->p[k].addrlen = 4;	/* resolved later */
+		s = hs_start(h, &t->p[k], NULL, NULL);
+		if (s == STEP_FAIL)
+			t->fail = h->fail;
+		hs_free(h);
+		if (s == STEP_FAIL) {
+			free(h);
+			finish_fail(t, &t->fail, k);
+			return -1;
+		}
+	}
+	free(h);
 	return 0;
 }
 
-int
-tunnel_open(const struct hs_params *params, int family,
-    const struct deadline *d, struct failure *f)
+/* Prepare hop t->hop: what it asks for, resolved first if need be. */
+static void
+hop_begin(struct tunnel *t)
 {
-	struct hs_params lp = *params, *p = &lp;
-	struct handshake h;
-	enum step s;
-	int fd = -1, connects;
+	size_t k = t->hop;
+	struct target *next = &t->next[k];
+	int family;
 
-	if (p->proxy == NULL)
-		return net_connect(p->target->host, p->target->port, family,
-		    "target", d, f);
-	if (resolve_target(p, d, f) == -1)
-		return -1;
-
-	s = hs_start(&h, p);
-	for (connects = 1; ; connects++) {
-		if (s == STEP_FAIL) {
-			*f = h.fail;
-			break;
-		}
-		fd = net_connect(p->proxy->host, p->proxy->port, family,
-		    "proxy", d, f);
-		if (fd == -1)
-			break;
-		log_info("connected; sending %s handshake",
-		    proxy_scheme_name(p->proxy->scheme));
-		s = converse(fd, &h, s, d, f);
-		if (s == STEP_DONE)
-			break;
-		close(fd);
-		fd = -1;
-		if (s != STEP_RECONNECT)
-			break;
-		if (connects == HS_MAX_CONNECTS) {
-			failure_set(f, EXIT_AUTH, "proxy closed the connection "
-			    "%d times during authentication", connects);
-			break;
-		}
-		log_info("proxy closed the connection; reconnecting");
-		s = hs_restart(&h);
+	fill_params(t, k);
+	if ((family = hs_local_family(t->p[k].proxy, next)) == -1) {
+		hop_handshake(t);
+		return;
 	}
-	hs_free(&h);
-	return fd;
+	t->state = T_NEXT;
+	t->step_ms = clock_ms();
+	if ((t->res = resolve_start(next->host, next->port, family)) == NULL) {
+		failure_set(&t->fail, FAIL_IO, "out of memory");
+		finish_fail(t, &t->fail, k);
+		return;
+	}
+	if (resolve_fd(t->res) == -1)
+		next_resolved(t);
+}
+
+/* A proxy's refusal that means it could not reach the next hop. */
+static bool
+unreachable_next(const struct failure *f)
+{
+	switch (f->http_status) {
+	case 502:
+	case 503:
+	case 504:
+		return true;
+	}
+	/* SOCKS5: network, host unreachable, refused, TTL; SOCKS4: failed. */
+	return f->socks_reply == 3 || f->socks_reply == 4 ||
+	    f->socks_reply == 5 || f->socks_reply == 6 ||
+	    f->socks_reply == 0x5b;
+}
+
+static void
+hop_failed(struct tunnel *t, const struct failure *f)
+{
+	size_t k = t->hop;
+
+	/*
+	 * Hop k could not reach hop k + 1's alternative, which has not
+	 * answered yet: the next alternative may do better.
+	 */
+	if (k + 1 < t->r->nhops && t->proven == k + 1 &&
+	    f->kind == FAIL_REFUSED && unreachable_next(f)) {
+		char reason[300];
+
+		(void)snprintf(reason, sizeof(reason), "not reachable through "
+		    "hop %zu", k + 1);
+		alt_failed(t, k + 1, reason, f);
+		return;
+	}
+	finish_fail(t, f, k);
+}
+
+static void
+reconnect(struct tunnel *t)
+{
+	size_t k;
+	struct failure f;
+
+	transport_close(&t->tr);
+	t->have_tr = false;
+	if (t->connects >= HS_MAX_CONNECTS) {
+		failure_set(&f, FAIL_AUTH, "proxy closed the connection %u "
+		    "times during authentication", t->connects);
+		finish_fail(t, &f, t->hop);
+		return;
+	}
+	stepf(t, "proxy closed the connection; reconnecting");
+	/* Hops before this one start again with new engines. */
+	for (k = 0; k < t->hop; k++)
+		if (t->h[k] != NULL) {
+			hs_free(t->h[k]);
+			free(t->h[k]);
+			t->h[k] = NULL;
+		}
+	t->hop = 0;
+	start_connect(t);
+}
+
+static void
+do_recv(struct tunnel *t, bool force);
+
+/* Write what is left of the request; then read the answer. */
+static void
+do_send(struct tunnel *t)
+{
+	struct outbuf *o = &t->h[t->hop]->out;
+	struct failure f;
+
+	while (t->sent < o->len) {
+		ssize_t n = transport_write(&t->tr, o->data + t->sent,
+		    o->len - t->sent);
+
+		if (n > 0) {
+			t->sent += (size_t)n;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR))
+			return;		/* wait for POLLOUT */
+		failure_set(&f, FAIL_UNREACH, "cannot send to the proxy: %s",
+		    strerror(errno));
+		finish_fail(t, &f, t->hop);
+		return;
+	}
+	/* The request may hold credentials: clear it once sent. */
+	wipe(o->data, o->len);
+	o->len = 0;
+	t->state = T_RECV;
+	if (transport_pending(&t->tr) > 0)
+		do_recv(t, true);	/* bytes already here: offer them */
+}
+
+/* Offer the proxy's bytes to the engine; force: even with none new. */
+static void
+do_recv(struct tunnel *t, bool force)
+{
+	unsigned char scratch[TRANSPORT_READ_MAX];
+	const unsigned char *data = NULL;
+	struct handshake *h = t->h[t->hop];
+	struct failure f;
+	size_t len = 0, used = 0;
+	enum step s;
+	bool eof;
+	int rc;
+
+	rc = transport_read(&t->tr, scratch, &data, &len);
+	if (rc == -2) {
+		failure_set(&f, FAIL_PROTO, "reading the proxy's answer: %s",
+		    strerror(errno));
+		finish_fail(t, &f, t->hop);
+		return;
+	}
+	if (rc == -1 && !(force && len > 0))
+		return;
+	eof = rc == 0;
+	if ((len > 0 || eof) && t->proven == t->hop) {
+		/* This hop's proxy answers: it keeps its alternative. */
+		t->share_at[t->hop] = CLOCK_NEVER;
+		t->proven = t->hop + 1;
+	}
+	s = hs_input(h, data, len, eof, &used);
+	wipe(scratch, len < sizeof(scratch) ? len : sizeof(scratch));
+	if (transport_consume(&t->tr, used, s == STEP_NEED && !eof) == -1) {
+		failure_set(&f, FAIL_PROTO, "reading the proxy's answer: %s",
+		    errno == ECONNRESET ? "connection closed" :
+		    strerror(errno));
+		finish_fail(t, &f, t->hop);
+		return;
+	}
+	if (s == STEP_FAIL) {
+		hop_failed(t, &h->fail);
+		return;
+	}
+	if (eof && (s == STEP_NEED || s == STEP_SEND)) {
+		failure_set(&f, FAIL_PROTO, "proxy closed the connection "
+		    "during the handshake");
+		finish_fail(t, &f, t->hop);
+		return;
+	}
+	if (s == STEP_NEED && used == 0 &&
+	    transport_pending(&t->tr) == TRANSPORT_READ_MAX) {
+		failure_set(&f, FAIL_PROTO, "the proxy's answer is larger than "
+		    "%d bytes", TRANSPORT_READ_MAX);
+		finish_fail(t, &f, t->hop);
+		return;
+	}
+	handle(t, s);
+}
+
+static void
+handle(struct tunnel *t, enum step s)
+{
+	size_t k = t->hop;
+
+	switch (s) {
+	case STEP_SEND:
+		t->state = T_SEND;
+		t->sent = 0;
+		do_send(t);
+		return;
+	case STEP_NEED:
+		t->state = T_RECV;
+		return;
+	case STEP_DONE:
+		hs_free(t->h[k]);
+		free(t->h[k]);
+		t->h[k] = NULL;
+		if (++t->hop == t->r->nhops) {
+			t->hop = k;	/* events name the last hop */
+			t->state = T_UP;
+			return;
+		}
+		hop_begin(t);
+		return;
+	case STEP_RECONNECT:
+		reconnect(t);
+		return;
+	case STEP_FAIL:
+		hop_failed(t, &t->h[k]->fail);
+		return;
+	}
+}
+
+struct tunnel *
+tunnel_new(struct route *r, const struct target *target,
+    const struct deadline *d, tunnel_event_fn *event, void *event_arg)
+{
+	struct tunnel *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->r = route_ref(r);
+	t->target = *target;
+	t->deadline = *d;
+	t->event = event;
+	t->event_arg = event_arg;
+	if (precheck(t) == 0)
+		first_connection(t);
+	return t;
+}
+
+size_t
+tunnel_pollfds(struct tunnel *t, struct pollfd *pfd)
+{
+	pfd[0].revents = 0;
+	switch (t->state) {
+	case T_RESOLVE:
+	case T_NEXT:
+		pfd[0].fd = resolve_fd(t->res);
+		pfd[0].events = POLLIN;
+		return 1;
+	case T_CONNECT:
+		return connector_pollfds(&t->conn, pfd);
+	case T_SEND:
+		pfd[0].fd = t->tr.wfd;
+		pfd[0].events = POLLOUT;
+		return 1;
+	case T_RECV:
+		pfd[0].fd = t->tr.rfd;
+		pfd[0].events = POLLIN;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+long long
+tunnel_timer(const struct tunnel *t)
+{
+	long long at = deadline_ms(&t->deadline);
+	size_t k;
+
+	if (t->state == T_UP || t->state == T_FAILED)
+		return CLOCK_NEVER;
+	for (k = t->proven; k < t->r->nhops && k <= t->hop + 1; k++)
+		at = timer_min(at, t->share_at[k]);
+	if (t->state == T_CONNECT)
+		at = timer_min(at, connector_timer(&t->conn));
+	return at;
+}
+
+/* The deadline passed in the middle of the current step. */
+static void
+timed_out(struct tunnel *t)
+{
+	const char *host, *what;
+	char addr[300];
+	unsigned port;
+
+	first_peer(t, &host, &port, &what);
+	target_format(host, port, addr, sizeof(addr));
+	switch (t->state) {
+	case T_RESOLVE:
+		failure_set(&t->fail, FAIL_TIMEOUT, "timed out resolving %s %s "
+		    "(raise --timeout, or check DNS)", what, host);
+		break;
+	case T_CONNECT:
+		failure_set(&t->fail, FAIL_TIMEOUT, "timed out connecting to %s "
+		    "%s (raise --timeout, or check the address)", what, addr);
+		break;
+	case T_NEXT:
+		failure_set(&t->fail, FAIL_TIMEOUT, "timed out resolving target "
+		    "%s (raise --timeout, or check DNS)", t->next[t->hop].host);
+		break;
+	case T_SEND:
+		failure_set(&t->fail, FAIL_TIMEOUT, "timed out sending the "
+		    "request to the proxy");
+		break;
+	default:
+		failure_set(&t->fail, FAIL_TIMEOUT, "timed out waiting for the "
+		    "proxy's answer (raise --timeout, or check that this is a "
+		    "proxy)");
+		break;
+	}
+	finish_fail(t, &t->fail, t->hop);
+}
+
+/* An alternative's share ran out before it answered. */
+static bool
+share_expired(struct tunnel *t)
+{
+	long long now = clock_ms();
+	size_t k;
+
+	for (k = t->proven; k < t->r->nhops && k <= t->hop + 1; k++) {
+		char reason[64];
+		struct failure f;
+
+		if (t->share_at[k] == CLOCK_NEVER || t->share_at[k] > now)
+			continue;
+		(void)snprintf(reason, sizeof(reason), "no answer in its share "
+		    "of the deadline");
+		failure_set(&f, FAIL_TIMEOUT, "%s did not answer",
+		    route_alt_name(cur_alt(t, k)));
+		alt_failed(t, k, reason, &f);
+		return true;
+	}
+	return false;
+}
+
+static enum tunnel_status
+status(const struct tunnel *t)
+{
+	if (t->state == T_UP)
+		return TUNNEL_UP;
+	return t->state == T_FAILED ? TUNNEL_FAILED : TUNNEL_BUSY;
+}
+
+enum tunnel_status
+tunnel_events(struct tunnel *t, const struct pollfd *pfd, size_t n)
+{
+	bool ready = false;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ready |= pfd[i].fd != -1 && pfd[i].revents != 0;
+	switch (t->state) {
+	case T_RESOLVE:
+		if (ready)
+			first_resolved(t);
+		break;
+	case T_NEXT:
+		if (ready)
+			next_resolved(t);
+		break;
+	case T_CONNECT:
+		connect_result(t, connector_events(&t->conn, pfd, n));
+		break;
+	case T_SEND:
+		if (ready)
+			do_send(t);
+		break;
+	case T_RECV:
+		if (ready)
+			do_recv(t, false);
+		break;
+	default:
+		break;
+	}
+	if (t->state != T_UP && t->state != T_FAILED) {
+		if (deadline_expired(&t->deadline))
+			timed_out(t);
+		else
+			(void)share_expired(t);
+	}
+	return status(t);
+}
+
+const struct failure *
+tunnel_failure(const struct tunnel *t)
+{
+	return &t->fail;
+}
+
+void
+tunnel_take(struct tunnel *t, struct transport *out)
+{
+	*out = t->tr;
+	t->have_tr = false;
+}
+
+void
+tunnel_free(struct tunnel *t)
+{
+	if (t == NULL)
+		return;
+	drop_connection(t);
+	if (t->addrs != NULL)
+		freeaddrinfo(t->addrs);
+	route_unref(t->r);
+	free(t);
+}
+
+int
+tunnel_open(struct route *r, const struct target *target,
+    const struct deadline *d, tunnel_event_fn *event, void *event_arg,
+    struct transport *out, struct failure *f)
+{
+	struct pollfd pfd[TUNNEL_PFD_MAX];
+	struct tunnel *t;
+	enum tunnel_status st;
+	size_t n;
+
+	if ((t = tunnel_new(r, target, d, event, event_arg)) == NULL) {
+		failure_set(f, FAIL_IO, "out of memory");
+		return -1;
+	}
+	while ((st = status(t)) == TUNNEL_BUSY) {
+		n = tunnel_pollfds(t, pfd);
+		if (poll(pfd, n, timer_poll_ms(tunnel_timer(t))) == -1 &&
+		    errno != EINTR) {
+			failure_set(f, FAIL_IO, "poll: %s", strerror(errno));
+			tunnel_free(t);
+			return -1;
+		}
+		(void)tunnel_events(t, pfd, n);
+	}
+	if (st == TUNNEL_FAILED) {
+		*f = *tunnel_failure(t);
+		tunnel_free(t);
+		return -1;
+	}
+	tunnel_take(t, out);
+	tunnel_free(t);
+	return 0;
 }

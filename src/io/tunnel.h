@@ -1,21 +1,96 @@
 /*
- * tunnel.h: open a connection to HOST:PORT through a proxy (or directly):
- * connect, run the handshake, reconnect when the handshake asks for it,
- * all under one deadline.  This is the blocking driver used by stdio
- * mode; the engines it drives are sans-I/O (handshake.h).
+ * tunnel.h: opening a tunnel to HOST:PORT along a route, as a state
+ * machine with the relay's shape, so one poll() loop can open any number
+ * at once:
+ *
+ *	resolve the first hop (or the target) without blocking
+ *	-> connect to its addresses in turn, IPv6 and IPv4 raced (io/net.h)
+ *	-> each hop's handshake, the next hop's name resolved first where a
+ *	   SOCKS proxy wants an address
+ *	-> reconnect when an engine asks (a 407 that closed), within
+ *	   HS_MAX_CONNECTS
+ *	-> a connected, ready transport.
+ *
+ * An alternative of a hop that cannot be reached, or does not answer
+ * within its share of the deadline, gives way to the next one.  One
+ * deadline covers everything.
+ *
+ * A driver calls tunnel_pollfds() and tunnel_timer() before poll(), and
+ * tunnel_events() after it, until the tunnel is up or has failed.
  */
-#ifndef CULVERT_TUNNEL_H
-#define CULVERT_TUNNEL_H
+#ifndef CULVERT_IO_TUNNEL_H
+#define CULVERT_IO_TUNNEL_H
 
-#include "proto/handshake.h"
-#include "io/net.h"
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "io/transport.h"
+#include "route/route.h"
+#include "route/target.h"
+#include "util/clock.h"
+#include "util/failure.h"
+
+#define TUNNEL_PFD_MAX	4	/* pollfd slots a tunnel fills at most */
+
+enum tunnel_status {
+	TUNNEL_BUSY,		/* call tunnel_events() again after poll() */
+	TUNNEL_UP,		/* tunnel_take() the transport */
+	TUNNEL_FAILED		/* tunnel_failure() says why */
+};
+
+/* What a tunnel reports to its driver, which adds its own identity. */
+enum tunnel_event_kind {
+	TEV_STEP,		/* a -v line */
+	TEV_SENT,		/* a request line, secrets redacted (-vv) */
+	TEV_RECEIVED,		/* a line of a proxy's answer (-vv) */
+	TEV_STATUS,		/* a proxy's status line; code is the status */
+	TEV_AUTH_OFFERED,	/* schemes a 407 offered, described */
+	TEV_AUTH_USED,		/* the scheme culvert answered with */
+	TEV_RESOLVED,		/* text: the addresses; ms: how long it took */
+	TEV_CONNECTED,		/* text: the address; ms: how long it took */
+	TEV_SKIPPED		/* an alternative gave way; text says why */
+};
+
+struct tunnel_event {
+	enum tunnel_event_kind	 kind;
+	unsigned		 hop;	/* 1-based; 0: the direct connection */
+	const char		*text;	/* valid during the call only */
+	size_t			 len;
+	int			 code;
+	long long		 ms;
+};
+
+typedef void	tunnel_event_fn(void *arg, const struct tunnel_event *);
+
+struct tunnel;
 
 /*
- * Returns the connected socket, with every byte after the proxy's answer
- * still unread in it, or -1 with f set.  p->proxy NULL means connect to
- * the target directly.
+ * A tunnel to target along r (a reference is taken) before the deadline.
+ * event (may be NULL) hears every step.  NULL when out of memory.
  */
-int	tunnel_open(const struct hs_params *p, int family,
-	    const struct deadline *d, struct failure *f);
+struct tunnel	*tunnel_new(struct route *r, const struct target *target,
+		    const struct deadline *d, tunnel_event_fn *event,
+		    void *event_arg);
+/* Fill pfd (TUNNEL_PFD_MAX slots at most); returns how many. */
+size_t		 tunnel_pollfds(struct tunnel *, struct pollfd *pfd);
+/* The next moment tunnel_events() must run even without events. */
+long long	 tunnel_timer(const struct tunnel *);
+/* Act on poll()'s answer for the slots tunnel_pollfds() filled. */
+enum tunnel_status tunnel_events(struct tunnel *, const struct pollfd *pfd,
+		    size_t n);
+const struct failure *tunnel_failure(const struct tunnel *);
+/* Once TUNNEL_UP: move the transport to *out (the tunnel forgets it). */
+void		 tunnel_take(struct tunnel *, struct transport *out);
+/* Close what is still open, drop the route; any time. */
+void		 tunnel_free(struct tunnel *);
+
+/*
+ * The blocking form, for stdio mode and --check: run one tunnel with its
+ * own poll() loop.  0 with *out ready, or -1 with *f set.
+ */
+int		 tunnel_open(struct route *r, const struct target *target,
+		    const struct deadline *d, tunnel_event_fn *event,
+		    void *event_arg, struct transport *out, struct failure *f);
 
 #endif

@@ -94,6 +94,20 @@ linelen(const char *p, const char *end, size_t *next)
 }
 
 int
+http_next_line(const char *buf, size_t len, size_t *pos, const char **line,
+    size_t *n)
+{
+	size_t next;
+
+	if (*pos >= len)
+		return 0;
+	*line = buf + *pos;
+	*n = linelen(*line, buf + len, &next);
+	*pos += next;
+	return *n > 0;
+}
+
+int
 http_parse_status(const struct head *h, struct status *st)
 {
 	const char *p = h->buf;

@@ -52,6 +52,13 @@ int		 http_parse_status(const struct head *h, struct status *st);
 int		 http_next_field(const struct head *h, size_t *pos,
 		    const char **name, size_t *namelen, const char **value,
 		    size_t *valuelen);
+/*
+ * Iterate over the lines of a head or request in buf[0..len): start with
+ * *pos = 0.  Returns 1 with the line (without its CRLF or LF) in *line and
+ * *n, 0 at the end or at the empty line that ends a head.
+ */
+int		 http_next_line(const char *buf, size_t len, size_t *pos,
+		    const char **line, size_t *n);
 /* Case-insensitive compare of a field name with a NUL-terminated one. */
 bool		 http_field_is(const char *name, size_t namelen,
 		    const char *want);

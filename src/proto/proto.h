@@ -2,32 +2,48 @@
  * proto.h: the contract shared by every proxy handshake engine (HTTP
  * CONNECT, SOCKS4/4a, SOCKS5).
  *
- * Engines are "sans I/O": they never touch a file descriptor, never print
- * and never exit.  The driver (one per mode) owns the socket, the poll()
- * loop and the deadline, so one process can run many handshakes at once.
+ * Engines only compute: they never touch a descriptor, never log, never
+ * exit.  They take the proxy's bytes and give back the bytes to send, a
+ * step, and on failure a struct failure whose kind the edge maps (to an
+ * exit status, a SOCKS reply, an HTTP status).  What a driver may want to
+ * log or report (the request sent, the status line, the auth round) they
+ * announce through an optional event callback, and the driver adds the
+ * connection's identity.  The driver owns the connection, the poll() loop
+ * and the deadline, so one process can run many handshakes at once.
  *
  *   1. xxx_start() fills the engine's out buffer with the first message.
- *   2. The driver writes all pending out bytes, then offers the bytes that
- *      are waiting on the socket (it reads them with MSG_PEEK) to
- *      xxx_input(), which says how many it consumed through *used.  The
- *      driver then removes exactly that many from the socket, so bytes
- *      after the handshake (tunnel data) stay in the kernel.
+ *   2. The driver writes all pending out bytes, then offers every byte
+ *      that waits to be read (new and earlier unconsumed ones, in order)
+ *      to xxx_input(), which says through *used how many it consumed.
  *   3. xxx_input() returns one of enum step.  STEP_SEND: new bytes wait in
  *      the out buffer, send them and go on reading.  STEP_NEED: offer more
  *      bytes.  STEP_DONE: the tunnel is up.
  *      STEP_RECONNECT: close, reconnect, call xxx_restart().  STEP_FAIL:
  *      struct failure says why.
- *   An engine never consumes past the end of the proxy's answer.  It may
- *   leave a partial message unconsumed with STEP_NEED; the driver then
- *   waits until more bytes than that are queued (SO_RCVLOWAT), so poll()
- *   does not keep reporting bytes nobody takes.
- *   If the peer closes before STEP_DONE, the driver calls xxx_input() with
- *   len 0 and eof set, and the engine fails with a protocol error.
+ *   An engine never consumes past the end of the proxy's answer, so the
+ *   bytes after it are the tunnel's.  It may leave a partial message
+ *   unconsumed with STEP_NEED, and must then not be offered the same bytes
+ *   again until more have arrived (the fuzz harness checks that it could
+ *   do nothing with them).
+ *   If the peer closes before STEP_DONE, the driver offers what is left
+ *   with eof set, and the engine fails with a protocol error.
+ *
+ * Two ways of holding the unconsumed bytes satisfy step 2 (io/transport.h):
+ *   - peek (TCP): read with MSG_PEEK, remove exactly *used bytes with a
+ *     plain recv(), and wait with SO_RCVLOWAT for more than the bytes left
+ *     over; every tunnel byte stays in the kernel for splice(2) and
+ *     --fdpass.
+ *   - buffered (pipes, AF_UNIX, anything that cannot be peeked, or where
+ *     poll() ignores SO_RCVLOWAT): read into a buffer, drop what was
+ *     consumed, offer the rest again with the next bytes; whatever is left
+ *     after STEP_DONE is the tunnel's first bytes, handed to the relay.
  */
 #ifndef CULVERT_PROTO_H
 #define CULVERT_PROTO_H
 
 #include <stddef.h>
+
+#include "util/failure.h"
 
 enum step {
 	STEP_NEED,		/* offer more input */
@@ -37,17 +53,13 @@ enum step {
 	STEP_FAIL		/* see struct failure */
 };
 
-/* Exit statuses; documented in culvert(1). */
-enum exitcode {
-	EXIT_OK = 0,
-	EXIT_IO = 1,		/* I/O error after the tunnel was up */
-	EXIT_USAGE = 2,		/* usage or configuration error */
-	EXIT_UNREACH = 3,	/* proxy unreachable: resolve or connect */
-	EXIT_REFUSED = 4,	/* proxy refused the request */
-	EXIT_AUTH = 5,		/* proxy authentication required or failed */
-	EXIT_TIMEOUT = 6,	/* deadline passed before the tunnel was up */
-	EXIT_PROTO = 7		/* protocol error */
-};
+/*
+ * Limits every driver shares: connections one handshake may open (the
+ * first and reconnects after a 407 that closed), and requests it may send
+ * (auth/auth.h counts those).
+ */
+#define HS_MAX_CONNECTS		4
+#define HS_MAX_REQUESTS		3
 
 #define OUTBUF_MAX	16384
 
@@ -56,13 +68,23 @@ struct outbuf {
 	size_t		len;
 };
 
-/* Why a handshake failed: an exit code and one line for the user. */
-struct failure {
-	enum exitcode	code;
-	char		msg[1024];
+/* What an engine announces; the text is valid during the call only. */
+enum hs_event_kind {
+	HSE_STEP,		/* a step worth a -v line ("proxy answered: ...") */
+	HSE_SENT,		/* a line of the request, secrets redacted (-vv) */
+	HSE_RECEIVED,		/* a line of the answer's head (-vv) */
+	HSE_STATUS,		/* the status line; code is the status */
+	HSE_AUTH_OFFERED,	/* the schemes a 407 offered, described */
+	HSE_AUTH_USED		/* the scheme answered with; text is its name */
 };
 
-void	failure_set(struct failure *, enum exitcode, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
+struct hs_event {
+	enum hs_event_kind	 kind;
+	const char		*text;
+	size_t			 len;
+	int			 code;
+};
+
+typedef void	hs_event_fn(void *arg, const struct hs_event *);
 
 #endif

@@ -95,52 +95,52 @@ socks_check(const struct socks_request *r, struct failure *f)
 	size_t addrlen = r->addrlen;
 
 	if (r->host == NULL || *r->host == '\0') {
-		failure_set(f, EXIT_USAGE, "%s: empty target host", v);
+		failure_set(f, FAIL_USAGE, "%s: empty target host", v);
 		return -1;
 	}
 	if (unbracket(r->host, host, sizeof(host)) == -1) {
-		failure_set(f, EXIT_USAGE, "%s: target host name is longer "
+		failure_set(f, FAIL_USAGE, "%s: target host name is longer "
 		    "than %d bytes", v, SOCKS_FIELD_MAX);
 		return -1;
 	}
 	if (r->port == 0 || r->port > 65535) {
-		failure_set(f, EXIT_USAGE, "%s: target port %u is not in "
+		failure_set(f, FAIL_USAGE, "%s: target port %u is not in "
 		    "1-65535", v, r->port);
 		return -1;
 	}
 	if ((addrlen != 0 && addrlen != 4 && addrlen != 16) ||
 	    (addrlen != 0 && r->addr == NULL)) {
-		failure_set(f, EXIT_USAGE, "%s: bad target address length "
+		failure_set(f, FAIL_USAGE, "%s: bad target address length "
 		    "%zu", v, addrlen);
 		return -1;
 	}
 	if (addrlen == 0)
 		addrlen = literal_addr(host, addr);
 	if (r->version != SOCKS_V5 && addrlen == 16) {
-		failure_set(f, EXIT_USAGE, "%s cannot reach the IPv6 address "
+		failure_set(f, FAIL_USAGE, "%s cannot reach the IPv6 address "
 		    "of %s; use a socks5h:// proxy", v, host);
 		return -1;
 	}
 	if (r->version == SOCKS_V4 && addrlen == 0) {
-		failure_set(f, EXIT_USAGE, "SOCKS4 needs %s resolved to an "
+		failure_set(f, FAIL_USAGE, "SOCKS4 needs %s resolved to an "
 		    "IPv4 address; use socks4a:// or socks5h:// to let the "
 		    "proxy resolve it", host);
 		return -1;
 	}
 	if (r->user != NULL && strlen(r->user) > SOCKS_FIELD_MAX) {
-		failure_set(f, EXIT_USAGE, "%s: proxy user name is longer "
+		failure_set(f, FAIL_USAGE, "%s: proxy user name is longer "
 		    "than %d bytes", v, SOCKS_FIELD_MAX);
 		return -1;
 	}
 	if (r->version == SOCKS_V5 && r->pass != NULL &&
 	    strlen(r->pass) > SOCKS_FIELD_MAX) {
-		failure_set(f, EXIT_USAGE, "SOCKS5: proxy password is longer "
+		failure_set(f, FAIL_USAGE, "SOCKS5: proxy password is longer "
 		    "than %d bytes (RFC 1929 limit)", SOCKS_FIELD_MAX);
 		return -1;
 	}
 	if (r->version == SOCKS_V5 && r->pass != NULL && *r->pass != '\0' &&
 	    (r->user == NULL || *r->user == '\0')) {
-		failure_set(f, EXIT_USAGE, "SOCKS5: a proxy password needs a "
+		failure_set(f, FAIL_USAGE, "SOCKS5: a proxy password needs a "
 		    "user name of 1-%d bytes (RFC 1929)", SOCKS_FIELD_MAX);
 		return -1;
 	}
@@ -309,10 +309,10 @@ fail_closed(struct socks *s, struct outbuf *out, struct failure *f,
 	const char *v = socks_version_name(s->version);
 
 	if (have == 0)
-		failure_set(f, EXIT_PROTO, "%s proxy closed the connection "
+		failure_set(f, FAIL_PROTO, "%s proxy closed the connection "
 		    "before %s", v, what);
 	else
-		failure_set(f, EXIT_PROTO, "%s proxy closed the connection "
+		failure_set(f, FAIL_PROTO, "%s proxy closed the connection "
 		    "in the middle of %s (got only %zu byte%s)", v, what, have,
 		    have == 1 ? "" : "s");
 	return fail(s, out);
@@ -322,7 +322,7 @@ static enum step
 fail_version(struct socks *s, struct outbuf *out, struct failure *f,
     const unsigned char *in, const char *what, unsigned want)
 {
-	failure_set(f, EXIT_PROTO, "%s proxy sent version %u in %s, "
+	failure_set(f, FAIL_PROTO, "%s proxy sent version %u in %s, "
 	    "expected %u%s", socks_version_name(s->version), in[0], what,
 	    want, in[0] == 'H' ? HTTP_HINT : "");
 	return fail(s, out);
@@ -387,17 +387,17 @@ socks5_method(struct socks *s, const unsigned char *in, size_t len,
 		 * always wants a user name and password.
 		 */
 		if (s->offer_auth)
-			failure_set(f, EXIT_AUTH, "SOCKS5 proxy accepted no "
+			failure_set(f, FAIL_AUTH, "SOCKS5 proxy accepted no "
 			    "authentication method we offered (none, "
 			    "username/password)");
 		else
-			failure_set(f, EXIT_AUTH, "SOCKS5 proxy requires "
+			failure_set(f, FAIL_AUTH, "SOCKS5 proxy requires "
 			    "authentication (no acceptable method); supply a "
 			    "user name and password (-U, or user:password@ in "
 			    "the proxy URL)");
 		return fail(s, out);
 	}
-	failure_set(f, EXIT_PROTO, "SOCKS5 proxy chose authentication method "
+	failure_set(f, FAIL_PROTO, "SOCKS5 proxy chose authentication method "
 	    "0x%02x, which was not offered", in[1]);
 	return fail(s, out);
 }
@@ -414,7 +414,7 @@ socks5_auth(struct socks *s, const unsigned char *in, size_t len,
 		return STEP_NEED;
 	*used = 2;
 	if (in[1] != 0) {
-		failure_set(f, EXIT_AUTH, "SOCKS5 proxy rejected the user name "
+		failure_set(f, FAIL_AUTH, "SOCKS5 proxy rejected the user name "
 		    "or password (status %u)", in[1]);
 		return fail(s, out);
 	}
@@ -436,10 +436,10 @@ socks5_reply(struct socks *s, const unsigned char *in, size_t len,
 		return STEP_NEED;
 	if (in[1] != 0) {
 		if ((text = socks5_reply_text(in[1])) != NULL)
-			failure_set(f, EXIT_REFUSED, "SOCKS5 proxy refused "
+			failure_set(f, FAIL_REFUSED, "SOCKS5 proxy refused "
 			    "CONNECT %s: %s", s->target, text);
 		else
-			failure_set(f, EXIT_REFUSED, "SOCKS5 proxy refused "
+			failure_set(f, FAIL_REFUSED, "SOCKS5 proxy refused "
 			    "CONNECT %s: unknown reply code %u", s->target,
 			    in[1]);
 		return fail(s, out);
@@ -459,7 +459,7 @@ socks5_reply(struct socks *s, const unsigned char *in, size_t len,
 		need = 4 + 1 + (size_t)in[4] + 2;
 		break;
 	default:
-		failure_set(f, EXIT_PROTO, "SOCKS5 proxy sent unknown address "
+		failure_set(f, FAIL_PROTO, "SOCKS5 proxy sent unknown address "
 		    "type %u in its reply to CONNECT %s", in[3], s->target);
 		return fail(s, out);
 	}
@@ -485,22 +485,22 @@ socks4_reply(struct socks *s, const unsigned char *in, size_t len,
 	case S4_GRANTED:
 		break;
 	case 0x5b:
-		failure_set(f, EXIT_REFUSED, "%s proxy refused CONNECT %s: "
+		failure_set(f, FAIL_REFUSED, "%s proxy refused CONNECT %s: "
 		    "request rejected or failed", v, s->target);
 		return fail(s, out);
 	case 0x5c:
-		failure_set(f, EXIT_REFUSED, "%s proxy refused CONNECT %s: "
+		failure_set(f, FAIL_REFUSED, "%s proxy refused CONNECT %s: "
 		    "request rejected because the proxy cannot reach identd "
 		    "on this host", v, s->target);
 		return fail(s, out);
 	case 0x5d:
 		/* An identity check failed: the family of a bad password. */
-		failure_set(f, EXIT_AUTH, "%s proxy refused CONNECT %s: "
+		failure_set(f, FAIL_AUTH, "%s proxy refused CONNECT %s: "
 		    "request rejected because identd did not confirm the user "
 		    "id", v, s->target);
 		return fail(s, out);
 	default:
-		failure_set(f, EXIT_REFUSED, "%s proxy refused CONNECT %s: "
+		failure_set(f, FAIL_REFUSED, "%s proxy refused CONNECT %s: "
 		    "unknown reply code %u", v, s->target, in[1]);
 		return fail(s, out);
 	}
@@ -543,12 +543,16 @@ socks_input(struct socks *s, const unsigned char *in, size_t len, bool eof,
 	case ST_DONE:
 		return STEP_DONE;
 	default:
-		failure_set(f, EXIT_PROTO, "%s handshake used after it ended",
+		failure_set(f, FAIL_PROTO, "%s handshake used after it ended",
 		    socks_version_name(s->version));
 		return fail(s, out);
 	}
 	if (st == STEP_NEED && eof)
 		return fail_closed(s, out, f, s->seen, what);
+	/* Keep the proxy's refusal code for front ends that pass it on. */
+	if (st == STEP_FAIL && before == ST_REPLY && len >= 2 &&
+	    (f->kind == FAIL_REFUSED || f->kind == FAIL_AUTH))
+		f->socks_reply = in[1];
 	if (s->state != before)
 		s->seen = len - *used;	/* bytes of the next reply */
 	return st;

@@ -63,7 +63,7 @@ struct socks {
 /*
  * Check r before connecting: host, address, port, and user and password
  * lengths (at most 255 bytes; the SOCKS5 user at least 1).  Returns 0, or
- * -1 with f set to EXIT_USAGE and a message naming the bad part.
+ * -1 with f set to FAIL_USAGE and a message naming the bad part.
  */
 int		socks_check(const struct socks_request *r, struct failure *f);
 
@@ -79,8 +79,8 @@ enum step	socks_start(struct socks *s, const struct socks_request *r,
  * closed.  Consumes exactly one whole reply at most (*used), never bytes
  * beyond it.  STEP_NEED (nothing consumed), STEP_SEND (next message in
  * *out, replacing and wiping what was there, which may have been the
- * password), STEP_DONE, or STEP_FAIL with f set: EXIT_REFUSED for a
- * refusal, EXIT_AUTH for authentication, EXIT_PROTO for anything
+ * password), STEP_DONE, or STEP_FAIL with f set: FAIL_REFUSED for a
+ * refusal, FAIL_AUTH for authentication, FAIL_PROTO for anything
  * malformed, truncated or from a different protocol.  On failure and on
  * STEP_DONE the password is already wiped from s and *out.
  */

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "cli/creds.h"
+#include "auth/creds.h"
 
 enum proxy_scheme {
 	SCHEME_HTTP,

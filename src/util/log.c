@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "util/log.h"
-#include "proto/proto.h"
 
 static int level = LOG_NORMAL;
 
@@ -125,7 +124,7 @@ log_debug(const char *fmt, ...)
 }
 
 void
-log_head_line(char dir, const char *s, size_t len)
+log_head_line(const char *prefix, char dir, const char *s, size_t len)
 {
 	char esc[1024];
 	size_t i, n = 0;
@@ -144,16 +143,5 @@ log_head_line(char dir, const char *s, size_t len)
 			esc[n++] = (char)c;
 	}
 	esc[n] = '\0';
-	log_debug("%c %s%s", dir, esc, i < len ? "..." : "");
-}
-
-void
-failure_set(struct failure *f, enum exitcode code, const char *fmt, ...)
-{
-	va_list ap;
-
-	f->code = code;
-	va_start(ap, fmt);
-	(void)vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
-	va_end(ap);
+	log_debug("%s%c %s%s", prefix, dir, esc, i < len ? "..." : "");
 }

@@ -24,7 +24,10 @@ void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* -v and -vv. */
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
-/* Print one line of a protocol head under -vv, control bytes escaped. */
-void	log_head_line(char dir, const char *, size_t);
+/*
+ * Print one line of a protocol head under -vv after prefix (a
+ * connection's name, or ""), control bytes escaped.
+ */
+void	log_head_line(const char *prefix, char dir, const char *, size_t);
 
 #endif

@@ -4,8 +4,8 @@
  * conversation.
  *
  * Input: byte 0 picks the proxy scheme and credentials, byte 1 the
- * allowed authentication schemes (0 means all) and whether -vv logging
- * of requests is on, byte 2 seeds the sizes of the reads; the rest is
+ * allowed authentication schemes (0 means all) and whether the engine
+ * reports events, byte 2 seeds the sizes of the reads; the rest is
  * what the proxy sends.  The driver loop behaves like the real one: bytes
  * not consumed through *used are offered again together with the next
  * read, STEP_RECONNECT is answered with hs_restart() and the remaining
@@ -22,10 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/creds.h"
+#include "auth/creds.h"
 #include "proto/handshake.h"
-#include "util/log.h"
-#include "cli/options.h"
+#include "auth/challenge.h"
 #include "route/proxyurl.h"
 #include "route/target.h"
 
@@ -52,6 +51,19 @@ static const struct variant variants[] = {
 };
 #define NVARIANTS	(sizeof(variants) / sizeof(variants[0]))
 
+/* Read every event's text, so a bad length or pointer is caught. */
+static void
+sink(void *arg, const struct hs_event *ev)
+{
+	volatile unsigned char sum = 0;
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < ev->len; i++)
+		sum ^= (unsigned char)ev->text[i];
+	(void)sum;
+}
+
 static size_t
 next_chunk(uint32_t *rng)
 {
@@ -63,7 +75,7 @@ next_chunk(uint32_t *rng)
 }
 
 static void
-run(const struct variant *v, int allow, bool debug, bool stall_check,
+run(const struct variant *v, unsigned allow, bool debug, bool stall_check,
     uint32_t rng, const unsigned char *in, size_t len)
 {
 	static const char *const headers[] = { "X-Fuzz: 1" };
@@ -110,15 +122,13 @@ run(const struct variant *v, int allow, bool debug, bool stall_check,
 		return;
 	}
 
-	s = hs_start(h, &p);
+	s = hs_start(h, &p, debug ? sink : NULL, NULL);
 	while (s == STEP_SEND || s == STEP_NEED || s == STEP_RECONNECT) {
 		size_t used = 0, want;
 		bool eof;
 
 		if (h->out.len > sizeof(h->out.data))
 			abort();
-		if (s == STEP_SEND && debug)
-			hs_log_out(h);
 		if (s == STEP_RECONNECT) {
 			/* A new connection: what was offered is gone. */
 			off += avail;
@@ -173,7 +183,7 @@ run(const struct variant *v, int allow, bool debug, bool stall_check,
 		if (eof && (s == STEP_NEED || s == STEP_SEND))
 			break;
 	}
-	if (s == STEP_FAIL && (h->fail.code == EXIT_OK ||
+	if (s == STEP_FAIL && (h->fail.kind == FAIL_NONE ||
 	    h->fail.msg[0] == '\0'))
 		abort();
 	hs_free(h);
@@ -188,21 +198,19 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct variant *v;
-	int allow;
+	unsigned allow;
 	bool debug, stall_check;
 
 	if (size < 3)
 		return 0;
 	v = &variants[data[0] % NVARIANTS];
-	allow = data[1] & AUTH_ANY;
+	allow = data[1] & AUTH_ALLOW_ANY;
 	if (allow == 0)
-		allow = AUTH_ANY;
+		allow = AUTH_ALLOW_ANY;
 	debug = (data[1] & 0x80) != 0;
-	log_init(debug ? LOG_DEBUG : LOG_QUIET);
 	/* FUZZ_NO_STALL_CHECK=1 looks past a known stall to find more. */
 	stall_check = getenv("FUZZ_NO_STALL_CHECK") == NULL;
 	run(v, allow, debug, stall_check, (uint32_t)data[2] * 2654435761u + 1, data + 3,
 	    size - 3);
-	log_init(LOG_QUIET);
 	return 0;
 }

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/creds.h"
+#include "auth/creds.h"
 #include "route/proxyurl.h"
 #include "route/target.h"
 

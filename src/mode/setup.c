@@ -1,0 +1,246 @@
+/*
+ * setup.c: what every mode shares: exit statuses, the route from the
+ * options and the environment, and logging a tunnel's events.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/creds.h"
+#include "cli/creds.h"
+#include "mode/mode.h"
+#include "route/noproxy.h"
+#include "route/proxyenv.h"
+#include "util/log.h"
+
+int
+mode_exit_status(const struct failure *f)
+{
+	switch (f->kind) {
+	case FAIL_NONE:
+		return EXIT_OK;
+	case FAIL_IO:
+		return EXIT_IO;
+	case FAIL_USAGE:
+		return EXIT_USAGE;
+	case FAIL_UNREACH:
+		return EXIT_UNREACH;
+	case FAIL_REFUSED:
+		return EXIT_REFUSED;
+	case FAIL_AUTH:
+		return EXIT_AUTH;
+	case FAIL_TIMEOUT:
+		return EXIT_TIMEOUT;
+	case FAIL_PROTO:
+		return EXIT_PROTO;
+	}
+	return EXIT_IO;
+}
+
+static void
+bad_noproxy(const char *entry, void *arg)
+{
+	(void)arg;
+	log_info("ignoring malformed no-proxy entry \"%s\"", entry);
+}
+
+/* "http://a:3128|direct -> socks5h://b:1080" for -v. */
+static void
+describe(const struct route *r, char *buf, size_t len)
+{
+	size_t h, a, o = 0;
+
+	buf[0] = '\0';
+	for (h = 0; h < r->nhops; h++)
+		for (a = 0; a < r->hop[h].nalt; a++) {
+			int n = snprintf(buf + o, len - o, "%s%s",
+			    a > 0 ? "|" : h > 0 ? " -> " : "",
+			    route_alt_name(&r->hop[h].alt[a]));
+
+			if (n < 0 || (size_t)n >= len - o)
+				return;
+			o += (size_t)n;
+		}
+}
+
+/*
+ * Credentials for one alternative: its URL's user info, and for the
+ * first hop -U, the environment and --auth-file (shared, gathered once
+ * into *shared), then a prompt.
+ */
+static int
+alt_creds(struct options *o, struct route_alt *a, size_t hop, bool single,
+    struct creds *shared, bool *have_shared, struct failure *f)
+{
+	struct creds_sources src;
+	struct creds *c;
+	bool url = a->creds != NULL;
+
+	if (!url && hop == 0 && *have_shared) {
+		if (!shared->have_user)
+			return 0;
+		if ((a->creds = malloc(sizeof(*a->creds))) == NULL) {
+			failure_set(f, FAIL_IO, "out of memory");
+			return -1;
+		}
+		*a->creds = *shared;
+		return 0;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		failure_set(f, FAIL_IO, "out of memory");
+		return -1;
+	}
+	memset(&src, 0, sizeof(src));
+	src.url = a->creds;
+	src.url_arg = o->proxy;
+	src.user_arg = o->proxy_user;
+	src.auth_file = o->auth_file;
+	src.prompt_for = a->url + strlen(proxy_scheme_name(a->px.scheme)) + 3;
+	src.quiet = o->verbosity < 0;
+	src.no_password = a->px.scheme == SCHEME_SOCKS4 ||
+	    a->px.scheme == SCHEME_SOCKS4A;
+	src.url_only = hop > 0;
+	if (creds_gather(c, &src, f) == -1) {
+		creds_wipe(c);
+		free(c);
+		return -1;
+	}
+	if (a->creds != NULL) {
+		creds_wipe(a->creds);
+		free(a->creds);
+	}
+	a->creds = NULL;
+	if (hop == 0 && !url) {
+		*shared = *c;
+		*have_shared = true;
+	}
+	if (!c->have_user) {
+		free(c);
+		return 0;
+	}
+	if (single)
+		log_info("proxy user %s (from %s)", c->user, c->source);
+	else
+		log_info("proxy user %s for %s (from %s)", c->user, a->url,
+		    c->source);
+	a->creds = c;
+	return 0;
+}
+
+static int
+gather_creds(struct options *o, struct route *r, struct failure *f)
+{
+	struct creds shared;
+	bool have_shared = false, single = r->nhops == 1 &&
+	    r->hop[0].nalt == 1;
+	size_t h, a;
+	int rc = 0;
+
+	memset(&shared, 0, sizeof(shared));
+	for (h = 0; h < r->nhops && rc == 0; h++)
+		for (a = 0; a < r->hop[h].nalt && rc == 0; a++)
+			if (!r->hop[h].alt[a].direct)
+				rc = alt_creds(o, &r->hop[h].alt[a], h, single,
+				    &shared, &have_shared, f);
+	creds_wipe(&shared);
+	return rc;
+}
+
+struct route *
+mode_route(struct options *o, const struct target *t,
+    struct route_origin *origin, struct failure *f)
+{
+	struct route *r;
+	const char *url, *list;
+	char err[512], shown[1024];
+	size_t i;
+
+	memset(origin, 0, sizeof(*origin));
+	if ((r = route_new()) == NULL) {
+		failure_set(f, FAIL_IO, "out of memory");
+		return NULL;
+	}
+	r->family = o->family;
+	r->auth_allow = o->auth_allow;
+	for (i = 0; i < o->nheaders; i++)
+		if (route_add_header(r, o->headers[i]) == -1) {
+			failure_set(f, FAIL_IO, "out of memory");
+			goto fail;
+		}
+	origin->proxy_var = "--proxy";
+	if ((url = o->proxy) == NULL &&
+	    (url = proxyenv_proxy(&origin->proxy_var)) == NULL) {
+		failure_set(f, FAIL_USAGE, "no proxy configured: give one "
+		    "with --proxy http://HOST:PORT or set https_proxy (see "
+		    "culvert --help)");
+		goto fail;
+	}
+	if (route_add(r, url, err, sizeof(err)) == -1) {
+		failure_set(f, FAIL_USAGE, "bad proxy URL in %s: %s",
+		    origin->proxy_var, err);
+		goto fail;
+	}
+	describe(r, shown, sizeof(shown));
+	log_info("using proxy %s (from %s)", shown, origin->proxy_var);
+
+	list = proxyenv_noproxy(o->no_proxy, &origin->noproxy_var);
+	if (list != NULL && noproxy_match(list, t->host, t->port,
+	    bad_noproxy, NULL)) {
+		log_info("%s matches %s: connecting directly", o->host,
+		    origin->noproxy_var != NULL ? origin->noproxy_var :
+		    "--no-proxy");
+		origin->matched_noproxy = true;
+		route_unref(r);
+		if ((r = route_new()) == NULL) {
+			failure_set(f, FAIL_IO, "out of memory");
+			return NULL;
+		}
+		r->family = o->family;
+		return r;
+	}
+	if (gather_creds(o, r, f) == -1)
+		goto fail;
+	return r;
+fail:
+	route_unref(r);
+	return NULL;
+}
+
+void
+mode_log_event(void *arg, const struct tunnel_event *ev)
+{
+	const char *prefix = arg != NULL ? arg : "";
+
+	switch (ev->kind) {
+	case TEV_STEP:
+	case TEV_SKIPPED:
+		log_info("%s%.*s", prefix, (int)ev->len, ev->text);
+		break;
+	case TEV_SENT:
+		log_head_line(prefix, '>', ev->text, ev->len);
+		break;
+	case TEV_RECEIVED:
+		log_head_line(prefix, '<', ev->text, ev->len);
+		break;
+	case TEV_STATUS:
+		log_info("%sproxy answered: %.*s", prefix, (int)ev->len,
+		    ev->text);
+		break;
+	case TEV_AUTH_OFFERED:
+		log_debug("%sproxy offers %.*s", prefix, (int)ev->len,
+		    ev->text);
+		break;
+	case TEV_AUTH_USED:
+		log_debug("%sanswering with %.*s", prefix, (int)ev->len,
+		    ev->text);
+		break;
+	case TEV_RESOLVED:
+		log_debug("%sresolved: %.*s (%lld ms)", prefix, (int)ev->len,
+		    ev->text, ev->ms);
+		break;
+	case TEV_CONNECTED:
+		log_debug("%sconnected to %.*s (%lld ms)", prefix,
+		    (int)ev->len, ev->text, ev->ms);
+		break;
+	}
+}
