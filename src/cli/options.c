@@ -5,7 +5,6 @@
 #include <sys/socket.h>
 
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 
 #include "auth/challenge.h"
 #include "cli/options.h"
+#include "util/num.h"
 
 enum {
 	OPT_AUTH_FILE = 256,
@@ -70,26 +70,6 @@ options_usage(void)
 "Environment: CULVERT_PROXY, https_proxy, all_proxy, http_proxy, NO_PROXY,\n"
 "CULVERT_PROXY_USER, CULVERT_PROXY_PASSWORD.  See culvert(1).\n",
 	    stdout);
-}
-
-/* Seconds: decimal, optional fraction, 0 to one day. */
-static int
-parse_timeout(const char *s, double *out)
-{
-	char *end;
-	double v;
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if ((s[i] < '0' || s[i] > '9') && s[i] != '.')
-			return -1;
-	if (i == 0)
-		return -1;
-	v = strtod(s, &end);
-	if (*end != '\0' || !isfinite(v) || v < 0 || v > 86400)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static int
@@ -196,7 +176,7 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 			o->verbosity = -1;
 			break;
 		case 't':
-			if (parse_timeout(optarg, &o->timeout) == -1) {
+			if (num_parse_seconds(optarg, 86400, &o->timeout) == -1) {
 				snprintf(err, errlen, "bad --timeout \"%.20s\": "
 				    "give seconds, e.g. 10 or 2.5 (0 for none)",
 				    optarg);

@@ -30,6 +30,7 @@
 #include <strings.h>
 
 #include "route/noproxy.h"
+#include "util/num.h"
 
 #define ENTRY_MAX	300	/* longer entries are malformed */
 #define NAME_MAX_LEN	255
@@ -52,29 +53,10 @@ struct np_item {
 
 static const char SEPARATORS[] = ", \t\r\n\f\v";
 
-/* Decimal digits only, nonempty, value <= max; -1 otherwise. */
-static int
-parse_decimal(const char *s, unsigned max, unsigned *out)
-{
-	unsigned long v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > max)
-			return -1;
-	}
-	*out = (unsigned)v;
-	return 0;
-}
-
 static int
 parse_port(const char *s, unsigned *port)
 {
-	if (parse_decimal(s, 65535, port) == -1 || *port == 0)
+	if (num_parse_uint(s, 65535, port) == -1 || *port == 0)
 		return -1;
 	return 0;
 }
@@ -90,7 +72,7 @@ parse_addr(char *s, int af, struct np_item *it)
 	it->prefix = max;
 	if ((slash = strchr(s, '/')) != NULL) {
 		*slash = '\0';
-		if (parse_decimal(slash + 1, max, &it->prefix) == -1)
+		if (num_parse_uint(slash + 1, max, &it->prefix) == -1)
 			return -1;
 	}
 	if (inet_pton(af, s, it->addr) != 1)
@@ -165,7 +147,7 @@ parse_entry(char *s, struct np_item *it)
 		}
 		/* "[fd00::]/8" means what "[fd00::/8]" means. */
 		if (*p == '/' && (strchr(s + 1, '/') != NULL ||
-		    parse_decimal(p + 1, 128, &bits) == -1))
+		    num_parse_uint(p + 1, 128, &bits) == -1))
 			return -1;
 		if (*p != '\0' && *p != '/' && p != colon)
 			return -1;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "route/target.h"
+#include "util/num.h"
 
 int
 target_is_ipv6(const char *host)
@@ -73,19 +74,8 @@ target_check_host(const char *host, char *err, size_t errlen)
 int
 target_parse_port(const char *s, unsigned *port)
 {
-	unsigned long v = 0;
-	size_t i;
-
-	if (s[0] == '\0' || strlen(s) > 5)
+	if (num_parse_uint(s, 65535, port) == -1 || *port == 0)
 		return -1;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v < 1 || v > 65535)
-		return -1;
-	*port = (unsigned)v;
 	return 0;
 }
 

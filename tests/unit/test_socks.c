@@ -122,7 +122,7 @@ end:
 
 struct want {
 	enum step		 st;
-	enum exitcode		 code;		/* when STEP_FAIL */
+	enum fail_kind		 code;		/* when STEP_FAIL */
 	const char		*msg;		/* substring, or NULL */
 	size_t			 consumed;	/* when STEP_DONE */
 	const unsigned char	*sent;		/* NULL: not checked */
@@ -156,7 +156,7 @@ expect(const char *what, const struct socks_request *req,
 		drive(req, reply, rlen, chunks[i], eof_empty[i], &r);
 		ok = r.st == w->st && !r.bad_need && !r.secret_left;
 		if (ok && w->st == STEP_FAIL)
-			ok = r.f.code == w->code &&
+			ok = r.f.kind == w->code &&
 			    (w->msg == NULL || strstr(r.f.msg, w->msg) != NULL);
 		if (ok && w->st == STEP_DONE)
 			ok = r.consumed == w->consumed &&
@@ -167,7 +167,7 @@ expect(const char *what, const struct socks_request *req,
 		hexdump(hx, sizeof(hx), r.sent, r.sentlen);
 		(void)snprintf(detail, sizeof(detail), "step %d code %d "
 		    "consumed %zu bad_need %d secret_left %d msg \"%s\" "
-		    "sent %s", r.st, r.f.code, r.consumed, r.bad_need,
+		    "sent %s", r.st, r.f.kind, r.consumed, r.bad_need,
 		    r.secret_left, r.st == STEP_FAIL ? r.f.msg : "", hx);
 		(void)snprintf(desc, sizeof(desc), "%s (%s)", what, names[i]);
 		result(ok, desc, detail);
@@ -239,7 +239,7 @@ test_socks4(void)
 		memcpy(rep, B(S4_OK), 8);
 		rep[1] = codes[i];
 		w.st = STEP_FAIL;
-		w.code = codes[i] == 0x5d ? EXIT_AUTH : EXIT_REFUSED;
+		w.code = codes[i] == 0x5d ? FAIL_AUTH : FAIL_REFUSED;
 		w.msg = texts[i];
 		w.sent = NULL;
 		(void)snprintf(what, sizeof(what), "SOCKS4 reply code 0x%02x",
@@ -251,7 +251,7 @@ test_socks4(void)
 		expect(what, &rq, rep, 2, &w);
 	}
 
-	w.code = EXIT_PROTO;
+	w.code = FAIL_PROTO;
 	w.msg = "use an http:// proxy URL";
 	expect("SOCKS4 answered by HTTP", &rq,
 	    (const unsigned char *)"HTTP/1.1 400 Bad Request\r\n\r\n", 28, &w);
@@ -296,7 +296,7 @@ test_socks4a(void)
 	rq.addr = NULL;
 	rq.addrlen = 0;
 	w.st = STEP_FAIL;
-	w.code = EXIT_REFUSED;
+	w.code = FAIL_REFUSED;
 	w.msg = "SOCKS4a proxy refused CONNECT example.com:22: request "
 	    "rejected or failed";
 	w.sent = NULL;
@@ -409,13 +409,13 @@ test_socks5_replies(void)
 	    B(5, 0, 5, 0, 7, 1, 0, 0, 0, 0, 0, 0), 12, &w);
 
 	w.st = STEP_FAIL;
-	w.code = EXIT_PROTO;
+	w.code = FAIL_PROTO;
 	w.msg = "unknown address type 5";
 	expect("SOCKS5 reply with an unknown address type", &rq,
 	    B(5, 0, 5, 0, 0, 5, 0, 0, 0, 0, 0, 0), 12, &w);
 
 	for (code = 1; code <= 9; code++) {
-		w.code = EXIT_REFUSED;
+		w.code = FAIL_REFUSED;
 		(void)snprintf(msg, sizeof(msg), "SOCKS5 proxy refused CONNECT "
 		    "example.com:22: %s", texts[code]);
 		w.msg = msg;
@@ -436,7 +436,7 @@ test_socks5_replies(void)
 	rq.host = "example.com";
 
 	/* Truncated at every point of method reply and CONNECT reply. */
-	w.code = EXIT_PROTO;
+	w.code = FAIL_PROTO;
 	for (n = 0; n < 12; n++) {
 		if (n == 0)
 			w.msg = "closed the connection before its reply to "
@@ -468,11 +468,11 @@ test_socks5_replies(void)
 	    B(5, 0, 0, 0x5a, 0, 0, 0, 0, 0, 0), 10, &w);
 
 	/* Methods. */
-	w.code = EXIT_AUTH;
+	w.code = FAIL_AUTH;
 	w.msg = "supply a user name and password";
 	expect("SOCKS5 no acceptable method without credentials", &rq,
 	    B(5, 0xff), 2, &w);
-	w.code = EXIT_PROTO;
+	w.code = FAIL_PROTO;
 	w.msg = "method 0x02, which was not offered";
 	expect("SOCKS5 proxy choosing user/pass we did not offer", &rq,
 	    B(5, 2, 1, 0), 4, &w);
@@ -516,7 +516,7 @@ test_socks5_auth(void)
 	    B(5, 2, 5, 0, S5_OK4), L(5, 2, 5, 0, S5_OK4), &w);
 
 	w.st = STEP_FAIL;
-	w.code = EXIT_AUTH;
+	w.code = FAIL_AUTH;
 	w.msg = "SOCKS5 proxy rejected the user name or password (status 1)";
 	expect("SOCKS5 username/password rejected", &rq, B(5, 2, 1, 1), 4,
 	    &w);
@@ -526,14 +526,14 @@ test_socks5_auth(void)
 	w.msg = "accepted no authentication method we offered";
 	expect("SOCKS5 no acceptable method with credentials", &rq,
 	    B(5, 0xff), 2, &w);
-	w.code = EXIT_PROTO;
+	w.code = FAIL_PROTO;
 	w.msg = "in the middle of its authentication reply";
 	expect("SOCKS5 auth reply truncated", &rq, B(5, 2, 1), 3, &w);
 	w.msg = "before its authentication reply";
 	expect("SOCKS5 closed before the auth reply", &rq, B(5, 2), 2, &w);
 	w.msg = "sent version 2 in its authentication reply";
 	expect("SOCKS5 auth reply with version 2", &rq, B(5, 2, 2, 0), 4, &w);
-	w.code = EXIT_REFUSED;
+	w.code = FAIL_REFUSED;
 	w.msg = "connection not allowed by ruleset";
 	expect("SOCKS5 refusal after authentication", &rq,
 	    B(5, 2, 1, 0, 5, 2), 6, &w);
@@ -567,7 +567,7 @@ test_socks5_auth(void)
 	    'x', 'a', 'm', 'p', 'l', 'e', '.', 'c', 'o', 'm', 0, 22);
 	w.sentlen = 28;
 	w.st = STEP_FAIL;
-	w.code = EXIT_PROTO;
+	w.code = FAIL_PROTO;
 	w.msg = "before its reply to CONNECT";
 	expect("SOCKS5 user without password sends an empty password", &rq,
 	    B(5, 2, 1, 0), 4, &w);
@@ -640,7 +640,7 @@ test_check(void)
 		memset(&f, 0, sizeof(f));
 		ok = socks_check(&c[i].rq, &f) == (c[i].msg ? -1 : 0);
 		if (c[i].msg != NULL)
-			ok = ok && f.code == EXIT_USAGE &&
+			ok = ok && f.kind == FAIL_USAGE &&
 			    strstr(f.msg, c[i].msg) != NULL;
 		(void)snprintf(desc, sizeof(desc), "check: %s", c[i].what);
 		result(ok, desc, f.msg);
@@ -650,7 +650,7 @@ test_check(void)
 		out.len = 0;
 		st = socks_start(&s, &c[i].rq, &out, &f);
 		ok = c[i].msg != NULL ? st == STEP_FAIL && out.len == 0 &&
-		    f.code == EXIT_USAGE : st == STEP_SEND && out.len > 0;
+		    f.kind == FAIL_USAGE : st == STEP_SEND && out.len > 0;
 		socks_finish(&s);
 		(void)snprintf(desc, sizeof(desc), "start: %s", c[i].what);
 		result(ok, desc, f.msg);
