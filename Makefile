@@ -69,8 +69,10 @@ test: all unit
 	sh tests/run
 
 lint:
+	sh tests/layers.sh
 	mandoc -Tlint -Wwarning man/culvert.1
-	shellcheck -s sh tests/run tests/deps.sh tests/demo.sh tests/bench/run .ci/run
+	shellcheck -s sh tests/run tests/deps.sh tests/demo.sh tests/layers.sh \
+	    tests/bench/run .ci/run
 	cppcheck --quiet --error-exitcode=1 --std=c11 \
 	    --suppress=missingIncludeSystem -Isrc src
 

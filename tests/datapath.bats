@@ -32,10 +32,6 @@ setup_file() {
 
 setup() {
 	require_culvert
-	if [[ " ${RELAY_OPTS[*]} " == *" --no-splice "* ]] &&
-	    ! "$CULVERT" --help 2>&1 | grep -q -- --no-splice; then
-		skip "this culvert has no --no-splice option yet"
-	fi
 }
 
 # via PROXY TARGET: the culvert options and operands for a tunnel through

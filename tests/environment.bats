@@ -216,7 +216,7 @@ earlier_wins() {
 	last=$(awk 'BEGIN { RS = "\r\n\r\n" } NF { h = $0 } END { print h }' \
 	    "$PA_LOG")
 	[[ $last == *"Proxy-Authorization:"* ]] ||
-	    skip "culvert sends no Proxy-Authorization without a 407 yet"
+	    fail "no Proxy-Authorization in the request: $last"
 	assert_equal "$(grep -i '^Proxy-Authorization:' <<<"$last" | tr -d '\r')" \
 	    "Proxy-Authorization: Basic $want"
 }

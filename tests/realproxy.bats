@@ -15,13 +15,8 @@ setup_file() {
 	start_target LATE late 1M 500
 	# target.py --log FILE: the sink's record of what it read, since its
 	# reply cannot come back through these proxies after a half-close.
-	SINK_RECORD=
-	if grep -q -- '--log' "$HELPERS/target.py"; then
-		SINK_RECORD="$BATS_FILE_TMPDIR/sink.record"
-		start_target SINK --log "$SINK_RECORD" sink
-	else
-		start_target SINK sink
-	fi
+	SINK_RECORD="$BATS_FILE_TMPDIR/sink.record"
+	start_target SINK --log "$SINK_RECORD" sink
 	export SINK_RECORD
 	end_setup_file
 	start_tinyproxy "$ECHO_PORT" "$LATE_PORT" "$SINK_PORT"
@@ -78,8 +73,6 @@ late_reply_through() {
 # reads until EOF.  Its reply cannot come back: the proxy closes the whole
 # tunnel when culvert half-closes, so the target's own record is checked.
 upload_through() {
-	[[ -n $SINK_RECORD ]] ||
-	    skip "needs target.py --log FILE (the sink appends 'SHA256 COUNT')"
 	local upload="$BATS_TEST_TMPDIR/upload" want
 	gen 1M >"$upload"
 	run_culvert -N -p "$(proxy_url "$1")" 127.0.0.1 "$SINK_PORT" <"$upload"
