@@ -19,7 +19,9 @@ enum {
 	OPT_PROXY_AUTH,
 	OPT_NO_PROXY,
 	OPT_FDPASS,
-	OPT_NO_SPLICE
+	OPT_NO_SPLICE,
+	OPT_PROXY_COMMAND,
+	OPT_PROXY_CACERT
 };
 
 static const struct option longopts[] = {
@@ -33,6 +35,8 @@ static const struct option longopts[] = {
 	{ "no-proxy",	required_argument, NULL, OPT_NO_PROXY },
 	{ "fdpass",	no_argument,	   NULL, OPT_FDPASS },
 	{ "no-splice",	no_argument,	   NULL, OPT_NO_SPLICE },
+	{ "proxy-command", required_argument, NULL, OPT_PROXY_COMMAND },
+	{ "proxy-cacert", required_argument, NULL, OPT_PROXY_CACERT },
 	{ "verbose",	no_argument,	   NULL, 'v' },
 	{ "quiet",	no_argument,	   NULL, 'q' },
 	{ "help",	no_argument,	   NULL, 'h' },
@@ -49,8 +53,13 @@ options_usage(void)
 "relaying stdin and stdout (e.g. as ssh's ProxyCommand).\n"
 "\n"
 "  -p, --proxy URL          proxy: [scheme://][user[:password]@]host[:port]\n"
-"                           schemes: http (default), socks4, socks4a,\n"
-"                           socks5, socks5h; default port 1080\n"
+"                           schemes: http (default), https, socks4,\n"
+"                           socks4a, socks5, socks5h; default port 1080\n"
+"                           (https: 443); give -p again for a chain,\n"
+"                           'URL|URL|direct' for fallbacks\n"
+"      --proxy-command CMD  reach the first proxy through CMD's stdin and\n"
+"                           stdout (run with /bin/sh -c)\n"
+"      --proxy-cacert FILE  CA certificates for an https:// proxy\n"
 "  -t, --timeout SECONDS    deadline for connecting and the handshake\n"
 "                           (default 30, 0 for none)\n"
 "  -4, -6                   reach the proxy over IPv4 or IPv6 only\n"
@@ -165,12 +174,13 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 			o->shutdown = true;
 			break;
 		case 'p':
-			if (o->proxy != NULL) {
-				snprintf(err, errlen, "--proxy given twice; "
-				    "give one proxy");
+			if (o->nproxy == MAX_PROXIES) {
+				snprintf(err, errlen, "--proxy given more than "
+				    "%d times; a chain has at most %d proxies",
+				    MAX_PROXIES, MAX_PROXIES);
 				return OPT_ERROR;
 			}
-			o->proxy = optarg;
+			o->proxy[o->nproxy++] = optarg;
 			break;
 		case 'q':
 			o->verbosity = -1;
@@ -211,6 +221,12 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 			break;
 		case OPT_NO_SPLICE:
 			o->no_splice = true;
+			break;
+		case OPT_PROXY_COMMAND:
+			o->proxy_command = optarg;
+			break;
+		case OPT_PROXY_CACERT:
+			o->proxy_cacert = optarg;
 			break;
 		case 'h':
 			return OPT_HELP;

@@ -8,9 +8,13 @@
 #include <stddef.h>
 
 #define MAX_HEADERS	32
+#define MAX_PROXIES	8	/* -p given this many times: a chain */
 
 struct options {
-	char		*proxy;		/* -p, may hold userinfo (in argv) */
+	char		*proxy[MAX_PROXIES];	/* -p, in argv: may hold userinfo */
+	size_t		 nproxy;
+	const char	*proxy_command;	/* --proxy-command */
+	const char	*proxy_cacert;	/* --proxy-cacert */
 	double		 timeout;	/* seconds, 0 = none */
 	int		 family;	/* AF_UNSPEC, AF_INET, AF_INET6 */
 	const char	*headers[MAX_HEADERS];

@@ -435,6 +435,9 @@ relay_init(struct relay *r, int in, int out, int netin, int netout,
 	r->netin = netin;
 	r->netout = netout;
 	r->both_ways = c->both_ways;
+	r->aux = c->aux_read != NULL ? c->aux : -1;
+	r->aux_read = c->aux_read;
+	r->aux_arg = c->aux_arg;
 	r->shutdown_on_eof = c->shutdown_on_eof || c->both_ways;
 	up_splice = c->splice &&
 	    (splice_local(in, true) || fd_kind(in) == FD_SOCK);
@@ -504,6 +507,8 @@ relay_pollfds(struct relay *r, struct pollfd *pfd)
 	else
 		pfd[SLOT_OUT].fd = r->out_gone ? -1 : r->out;
 	pfd[SLOT_OUT].events = dir_wants_dst(&r->down) ? POLLOUT : 0;
+	pfd[SLOT_AUX].fd = r->aux;
+	pfd[SLOT_AUX].events = POLLIN;
 	for (int i = 0; i < SLOT_MAX; i++)
 		pfd[i].revents = 0;
 }
@@ -550,6 +555,8 @@ relay_events(struct relay *r, const struct pollfd *pfd)
 {
 	int se, de;
 
+	if (ready(&pfd[SLOT_AUX]) && r->aux_read(r->aux_arg) == -1)
+		r->aux = -1;
 	if (ready(&pfd[SLOT_OUT]) &&
 	    (pfd[SLOT_OUT].revents & (POLLERR | POLLHUP | POLLNVAL)))
 		r->out_gone = true;

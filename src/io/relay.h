@@ -22,6 +22,7 @@ enum relay_slot {
 	SLOT_NETIN,	/* tunnel readable */
 	SLOT_NETOUT,	/* tunnel writable */
 	SLOT_OUT,	/* local output writable, or gone */
+	SLOT_AUX,	/* a side channel to drain (a child's stderr) */
 	SLOT_MAX
 };
 
@@ -43,6 +44,9 @@ struct relay_dir {
 
 struct relay {
 	int		 in, out, netin, netout;
+	int		 aux;			/* -1: none */
+	int		(*aux_read)(void *);	/* -1 once aux is done */
+	void		*aux_arg;
 	bool		 shutdown_on_eof;	/* -N, or both_ways */
 	bool		 both_ways;		/* end when both ways are done */
 	struct relay_dir up;			/* in -> net */
@@ -66,6 +70,14 @@ struct relay_config {
 	 * relay ends when the tunnel's side is done, as nc does.
 	 */
 	bool	 both_ways;
+	/*
+	 * A descriptor to drain while the relay runs (a proxy command's
+	 * stderr): aux_read(aux_arg) is called when it is readable and
+	 * returns -1 once it is closed.  aux -1: none.
+	 */
+	int	 aux;
+	int	(*aux_read)(void *);
+	void	*aux_arg;
 	/* Bytes read past the handshake: written to out before the rest. */
 	const unsigned char *first;
 	size_t	 firstlen;

@@ -3,11 +3,9 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,7 +25,7 @@ transport_socket(struct transport *t, int fd)
 
 	memset(t, 0, sizeof(*t));
 	t->rfd = t->wfd = fd;
-	t->child = -1;
+	t->child.pid = -1;
 	t->lowat = 1;
 	/*
 	 * Only TCP honours SO_RCVLOWAT in poll(); on an AF_UNIX socket
@@ -40,13 +38,13 @@ transport_socket(struct transport *t, int fd)
 }
 
 void
-transport_pipes(struct transport *t, int rfd, int wfd, pid_t child)
+transport_child(struct transport *t, const struct child *c)
 {
 	memset(t, 0, sizeof(*t));
 	t->kind = TRANSPORT_BUFFERED;
-	t->rfd = rfd;
-	t->wfd = wfd;
-	t->child = child;
+	t->child = *c;
+	t->rfd = c->out;
+	t->wfd = c->in;
 	t->lowat = 1;
 }
 
@@ -177,19 +175,19 @@ transport_write(struct transport *t, const void *p, size_t len)
 void
 transport_close(struct transport *t)
 {
-	int status;
-
-	if (t->rfd != -1)
-		close(t->rfd);
-	if (t->wfd != -1 && t->wfd != t->rfd)
-		close(t->wfd);
-	t->rfd = t->wfd = -1;
-	if (t->child > 0) {
-		(void)kill(t->child, SIGTERM);
-		while (waitpid(t->child, &status, 0) == -1 && errno == EINTR)
-			;
-		t->child = -1;
+	if (t->child.pid > 0) {
+		/* Its descriptors are ours to close through it. */
+		t->child.in = t->wfd;
+		t->child.out = t->rfd;
+		child_stop(&t->child, CHILD_GRACE_MS);
+		t->child.pid = -1;
+	} else {
+		if (t->rfd != -1)
+			close(t->rfd);
+		if (t->wfd != -1 && t->wfd != t->rfd)
+			close(t->wfd);
 	}
+	t->rfd = t->wfd = -1;
 	if (t->buf != NULL) {
 		wipe(t->buf, TRANSPORT_READ_MAX);
 		free(t->buf);

@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "io/child.h"
+
 #define TRANSPORT_READ_MAX	16384	/* bytes offered at a time */
 
 enum transport_kind {
@@ -28,7 +30,7 @@ enum transport_kind {
 struct transport {
 	enum transport_kind kind;
 	int		 rfd, wfd;	/* the same socket, or two pipes */
-	pid_t		 child;		/* process behind the pipes, or -1 */
+	struct child	 child;		/* behind the pipes; pid -1: none */
 	unsigned char	*buf;		/* buffered: bytes not yet consumed */
 	size_t		 len;
 	size_t		 lowat;		/* peek: SO_RCVLOWAT in force */
@@ -37,8 +39,8 @@ struct transport {
 
 /* A connected socket; TCP peeks, others buffer. */
 void	transport_socket(struct transport *t, int fd);
-/* Two pipes (non-blocking, close-on-exec) to a child process. */
-void	transport_pipes(struct transport *t, int rfd, int wfd, pid_t child);
+/* The pipes of a child process (child_spawn()); the transport owns it. */
+void	transport_child(struct transport *t, const struct child *c);
 
 /*
  * Read what is there and point *data at every unconsumed byte (*len).
@@ -59,7 +61,7 @@ int	transport_consume(struct transport *t, size_t n, bool want_more);
 size_t	transport_pending(const struct transport *t);
 /* Write without blocking: bytes written, or -1 with errno. */
 ssize_t	transport_write(struct transport *t, const void *p, size_t len);
-/* Close everything; a child is sent SIGTERM and reaped. */
+/* Close everything; a child is stopped and reaped (see child_stop()). */
 void	transport_close(struct transport *t);
 
 #endif

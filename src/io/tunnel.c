@@ -18,15 +18,18 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto/wipe.h"
+#include "io/child.h"
 #include "io/net.h"
 #include "io/resolve.h"
 #include "io/tunnel.h"
@@ -62,9 +65,12 @@ struct tunnel {
 	size_t			 sent;		/* of h[hop]->out */
 	struct failure		 fail;
 	char			 tried[512];	/* alternatives given up */
+	const char		*child_name;	/* "openssl", "the proxy command" */
 };
 
 static void	first_connection(struct tunnel *);
+static void	child_words(struct tunnel *);
+static void	open_first(struct tunnel *);
 static void	hop_begin(struct tunnel *);
 static void	handle(struct tunnel *, enum step);
 
@@ -179,8 +185,36 @@ finish_fail(struct tunnel *t, const struct failure *f, size_t k)
 	if (n > 0 && snprintf(t->fail.msg, sizeof(t->fail.msg), "%s%s",
 	    prefix, in.msg) < 0)
 		t->fail.msg[0] = '\0';
+	if (t->have_tr && t->tr.child.pid > 0)
+		child_words(t);
 	t->state = T_FAILED;
 	drop_connection(t);
+}
+
+/*
+ * A failure over a child's pipes: add how the child ended and its last
+ * line on stderr, which say more than "the proxy closed the connection".
+ */
+static void
+child_words(struct tunnel *t)
+{
+	struct child *c = &t->tr.child;
+	char how[64];
+	size_t used = strlen(t->fail.msg);
+	int i;
+
+	/* Give it a moment to exit after closing its end, and read it all. */
+	for (i = 0; i < 20 && !child_exited(c); i++)
+		(void)poll(NULL, 0, 10);
+	while (c->err != -1 && child_read_err(c) == 0 &&
+	    poll(&(struct pollfd){ c->err, POLLIN, 0 }, 1, 0) == 1)
+		;
+	if (!child_exited(c) && c->last[0] == '\0')
+		return;
+	child_describe(c, how, sizeof(how));
+	(void)snprintf(t->fail.msg + used, sizeof(t->fail.msg) - used,
+	    "; %s %s%s%s", t->child_name, how, c->last[0] != '\0' ? ": " : "",
+	    c->last);
 }
 
 /* When hop k's current alternative stops having a share of its own. */
@@ -386,13 +420,10 @@ first_resolved(struct tunnel *t)
 	start_connect(t);
 }
 
-/* Open the first connection: resolve (unless known), then connect. */
+/* Start (or start again) from the first connection. */
 static void
 first_connection(struct tunnel *t)
 {
-	const char *host, *what;
-	char addr[300];
-	unsigned port;
 	size_t k;
 
 	t->hop = 0;
@@ -401,6 +432,110 @@ first_connection(struct tunnel *t)
 	for (k = 0; k < ROUTE_HOPS_MAX; k++)
 		t->share_at[k] = CLOCK_NEVER;
 	share_start(t, 0);
+	open_first(t);
+}
+
+/* The first hop is reached through a program, not a TCP connection. */
+static bool
+uses_child(const struct tunnel *t)
+{
+	return !direct(t) && (cur_alt(t, 0)->px.scheme == SCHEME_HTTPS ||
+	    t->r->proxy_command != NULL);
+}
+
+/*
+ * openssl s_client for an https:// proxy: TLS with the certificate and
+ * the host name checked, failing closed.
+ */
+static int
+openssl_argv(const struct tunnel *t, char *hostport, size_t hplen,
+    char **argv, struct failure *f)
+{
+	const struct proxy *px = &cur_alt(t, 0)->px;
+	unsigned char a[16];
+	size_t n = 0;
+
+	if (!child_in_path("openssl")) {
+		failure_set(f, FAIL_USAGE, "an https:// proxy needs openssl to "
+		    "speak TLS: install it (apt-get install openssl), or reach "
+		    "the proxy with --proxy-command");
+		return -1;
+	}
+	target_format(px->host, px->port, hostport, hplen);
+	argv[n++] = "openssl";
+	argv[n++] = "s_client";
+	argv[n++] = "-quiet";
+	argv[n++] = "-verify_return_error";
+	if (inet_pton(AF_INET, px->host, a) == 1 ||
+	    inet_pton(AF_INET6, px->host, a) == 1) {
+		argv[n++] = "-verify_ip";
+		argv[n++] = (char *)(uintptr_t)px->host;
+	} else {
+		argv[n++] = "-verify_hostname";
+		argv[n++] = (char *)(uintptr_t)px->host;
+		argv[n++] = "-servername";
+		argv[n++] = (char *)(uintptr_t)px->host;
+	}
+	argv[n++] = "-connect";
+	argv[n++] = hostport;
+	if (t->r->proxy_cacert != NULL) {
+		argv[n++] = "-CAfile";
+		argv[n++] = t->r->proxy_cacert;
+	}
+	argv[n] = NULL;
+	return 0;
+}
+
+static void
+spawn_first(struct tunnel *t)
+{
+	char hostport[300], *argv[16];
+	struct child c;
+	struct failure f;
+
+	if (cur_alt(t, 0)->px.scheme == SCHEME_HTTPS) {
+		t->child_name = "openssl";
+		if (openssl_argv(t, hostport, sizeof(hostport), argv, &f) == -1) {
+			finish_fail(t, &f, 0);
+			return;
+		}
+		stepf(t, "connecting to proxy %s with TLS (openssl s_client)",
+		    hostport);
+	} else {
+		t->child_name = "the proxy command";
+		argv[0] = t->r->proxy_command;
+		argv[1] = NULL;
+		stepf(t, "reaching proxy %s through the proxy command",
+		    route_alt_name(cur_alt(t, 0)));
+	}
+	t->step_ms = clock_ms();
+	if (child_spawn(&c, argv, argv[0] == t->r->proxy_command, &f) == -1) {
+		alt_failed(t, 0, f.msg, &f);
+		return;
+	}
+	transport_child(&t->tr, &c);
+	t->have_tr = true;
+	t->connects++;
+	(void)snprintf(hostport, sizeof(hostport), "%s (pid %ld)",
+	    t->child_name, (long)c.pid);
+	emit(t, TEV_CONNECTED, hostport, strlen(hostport), 0,
+	    clock_ms() - t->step_ms);
+	t->hop = 0;
+	hop_begin(t);
+}
+
+/* Open the first connection: a child, or resolve (unless known) and connect. */
+static void
+open_first(struct tunnel *t)
+{
+	const char *host, *what;
+	char addr[300];
+	unsigned port;
+
+	if (uses_child(t)) {
+		spawn_first(t);
+		return;
+	}
 	if (t->addrs != NULL) {
 		start_connect(t);
 		return;
@@ -629,7 +764,7 @@ reconnect(struct tunnel *t)
 			t->h[k] = NULL;
 		}
 	t->hop = 0;
-	start_connect(t);
+	open_first(t);
 }
 
 static void
@@ -775,8 +910,9 @@ tunnel_new(struct route *r, const struct target *target,
 	return t;
 }
 
-size_t
-tunnel_pollfds(struct tunnel *t, struct pollfd *pfd)
+/* The slots of the current step. */
+static size_t
+step_pollfds(struct tunnel *t, struct pollfd *pfd)
 {
 	pfd[0].revents = 0;
 	switch (t->state) {
@@ -798,6 +934,21 @@ tunnel_pollfds(struct tunnel *t, struct pollfd *pfd)
 	default:
 		return 0;
 	}
+}
+
+size_t
+tunnel_pollfds(struct tunnel *t, struct pollfd *pfd)
+{
+	size_t n = step_pollfds(t, pfd);
+
+	/* A child's stderr is read all along, so it never blocks on it. */
+	if (t->have_tr && t->tr.child.err != -1) {
+		pfd[n].fd = t->tr.child.err;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		n++;
+	}
+	return n;
 }
 
 long long
@@ -888,8 +1039,14 @@ tunnel_events(struct tunnel *t, const struct pollfd *pfd, size_t n)
 	bool ready = false;
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		ready |= pfd[i].fd != -1 && pfd[i].revents != 0;
+	for (i = 0; i < n; i++) {
+		if (pfd[i].fd == -1 || pfd[i].revents == 0)
+			continue;
+		if (t->have_tr && pfd[i].fd == t->tr.child.err)
+			(void)child_read_err(&t->tr.child);
+		else
+			ready = true;
+	}
 	switch (t->state) {
 	case T_RESOLVE:
 		if (ready)

@@ -31,7 +31,7 @@
 #include "util/clock.h"
 #include "util/failure.h"
 
-#define TUNNEL_PFD_MAX	4	/* pollfd slots a tunnel fills at most */
+#define TUNNEL_PFD_MAX	5	/* pollfd slots a tunnel fills at most */
 
 enum tunnel_status {
 	TUNNEL_BUSY,		/* call tunnel_events() again after poll() */

@@ -69,8 +69,8 @@ describe(const struct route *r, char *buf, size_t len)
  * into *shared), then a prompt.
  */
 static int
-alt_creds(struct options *o, struct route_alt *a, size_t hop, bool single,
-    struct creds *shared, bool *have_shared, struct failure *f)
+alt_creds(struct options *o, struct route_alt *a, size_t hop, char *arg,
+    bool single, struct creds *shared, bool *have_shared, struct failure *f)
 {
 	struct creds_sources src;
 	struct creds *c;
@@ -92,7 +92,7 @@ alt_creds(struct options *o, struct route_alt *a, size_t hop, bool single,
 	}
 	memset(&src, 0, sizeof(src));
 	src.url = a->creds;
-	src.url_arg = o->proxy;
+	src.url_arg = arg;
 	src.user_arg = o->proxy_user;
 	src.auth_file = o->auth_file;
 	src.prompt_for = a->url + strlen(proxy_scheme_name(a->px.scheme)) + 3;
@@ -127,8 +127,10 @@ alt_creds(struct options *o, struct route_alt *a, size_t hop, bool single,
 	return 0;
 }
 
+/* args[h]: the argv string hop h came from, or NULL (environment). */
 static int
-gather_creds(struct options *o, struct route *r, struct failure *f)
+gather_creds(struct options *o, struct route *r, char **args,
+    struct failure *f)
 {
 	struct creds shared;
 	bool have_shared = false, single = r->nhops == 1 &&
@@ -140,8 +142,8 @@ gather_creds(struct options *o, struct route *r, struct failure *f)
 	for (h = 0; h < r->nhops && rc == 0; h++)
 		for (a = 0; a < r->hop[h].nalt && rc == 0; a++)
 			if (!r->hop[h].alt[a].direct)
-				rc = alt_creds(o, &r->hop[h].alt[a], h, single,
-				    &shared, &have_shared, f);
+				rc = alt_creds(o, &r->hop[h].alt[a], h, args[h],
+				    single, &shared, &have_shared, f);
 	creds_wipe(&shared);
 	return rc;
 }
@@ -152,7 +154,7 @@ mode_route(struct options *o, const struct target *t,
 {
 	struct route *r;
 	const char *url, *list;
-	char err[512], shown[1024];
+	char err[512], shown[1024], *args[ROUTE_HOPS_MAX];
 	size_t i;
 
 	memset(origin, 0, sizeof(*origin));
@@ -168,16 +170,36 @@ mode_route(struct options *o, const struct target *t,
 			goto fail;
 		}
 	origin->proxy_var = "--proxy";
-	if ((url = o->proxy) == NULL &&
-	    (url = proxyenv_proxy(&origin->proxy_var)) == NULL) {
-		failure_set(f, FAIL_USAGE, "no proxy configured: give one "
-		    "with --proxy http://HOST:PORT or set https_proxy (see "
-		    "culvert --help)");
-		goto fail;
+	memset(args, 0, sizeof(args));
+	for (i = 0; i < o->nproxy; i++) {
+		size_t first = r->nhops;
+
+		if (route_add(r, o->proxy[i], err, sizeof(err)) == -1) {
+			failure_set(f, FAIL_USAGE, "bad proxy URL in --proxy: %s",
+			    err);
+			goto fail;
+		}
+		while (first < r->nhops)
+			args[first++] = o->proxy[i];
 	}
-	if (route_add(r, url, err, sizeof(err)) == -1) {
-		failure_set(f, FAIL_USAGE, "bad proxy URL in %s: %s",
-		    origin->proxy_var, err);
+	if (o->nproxy == 0) {
+		if ((url = proxyenv_proxy(&origin->proxy_var)) == NULL) {
+			failure_set(f, FAIL_USAGE, "no proxy configured: give "
+			    "one with --proxy http://HOST:PORT or set "
+			    "https_proxy (see culvert --help)");
+			goto fail;
+		}
+		if (route_add(r, url, err, sizeof(err)) == -1) {
+			failure_set(f, FAIL_USAGE, "bad proxy URL in %s: %s",
+			    origin->proxy_var, err);
+			goto fail;
+		}
+	}
+	if ((o->proxy_command != NULL &&
+	    route_set_string(&r->proxy_command, o->proxy_command) == -1) ||
+	    (o->proxy_cacert != NULL &&
+	    route_set_string(&r->proxy_cacert, o->proxy_cacert) == -1)) {
+		failure_set(f, FAIL_IO, "out of memory");
 		goto fail;
 	}
 	describe(r, shown, sizeof(shown));
@@ -198,7 +220,7 @@ mode_route(struct options *o, const struct target *t,
 		r->family = o->family;
 		return r;
 	}
-	if (gather_creds(o, r, f) == -1)
+	if (gather_creds(o, r, args, f) == -1)
 		goto fail;
 	return r;
 fail:

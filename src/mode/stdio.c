@@ -1,10 +1,14 @@
 /*
  * stdio.c: culvert [options] HOST PORT, relaying stdin and stdout.
  */
+#include <sys/types.h>
+#include <sys/wait.h>
+
 #include <unistd.h>
 
 #include <string.h>
 
+#include "io/child.h"
 #include "io/fdpass.h"
 #include "io/relay.h"
 #include "io/tunnel.h"
@@ -40,6 +44,27 @@ pass_socket(struct transport *tr)
 		return failed(&f);
 	log_info("passed the connection to ssh");
 	return EXIT_OK;
+}
+
+static int
+child_drain(void *arg)
+{
+	return child_read_err(arg);
+}
+
+/* The proxy command ended the tunnel with a failure of its own. */
+static bool
+child_failed(struct child *c)
+{
+	char how[64];
+
+	if (!child_exited(c) || (WIFEXITED(c->status) &&
+	    WEXITSTATUS(c->status) == 0))
+		return false;
+	child_describe(c, how, sizeof(how));
+	log_error("the proxy command %s%s%s", how, c->last[0] != '\0' ?
+	    ": " : "", c->last);
+	return true;
 }
 
 int
@@ -83,6 +108,9 @@ mode_stdio(struct options *o)
 	rc.shutdown_on_eof = o->shutdown;
 	rc.first = tr.buf;
 	rc.firstlen = transport_pending(&tr);
+	rc.aux = tr.child.err;
+	rc.aux_read = tr.child.pid > 0 ? child_drain : NULL;
+	rc.aux_arg = &tr.child;
 	if (relay_init(&rl, STDIN_FILENO, STDOUT_FILENO, tr.rfd, tr.wfd,
 	    &rc) == -1) {
 		log_error("out of memory");
@@ -92,6 +120,8 @@ mode_stdio(struct options *o)
 	status = relay_run(&rl) == 0 ? EXIT_OK : EXIT_IO;
 	if (status != EXIT_OK)
 		log_error("%s: %s", rl.errwhat, strerror(rl.err));
+	else if (tr.child.pid > 0 && child_failed(&tr.child))
+		status = EXIT_IO;
 	log_info("tunnel closed: %llu bytes sent, %llu received",
 	    rl.up.total, rl.down.total);
 	if (rl.netout == -1)

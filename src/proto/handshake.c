@@ -101,7 +101,7 @@ hs_restart(struct handshake *h)
 	struct socks_request r;
 
 	h->out.len = 0;
-	if (h->p->proxy->scheme == SCHEME_HTTP)
+	if (proxy_speaks_http(h->p->proxy->scheme))
 		return connect_restart(h);
 	if (h->socks == NULL && (h->socks = calloc(1, sizeof(struct socks)))
 	    == NULL) {
@@ -116,7 +116,7 @@ enum step
 hs_input(struct handshake *h, const unsigned char *data, size_t len,
     bool eof, size_t *used)
 {
-	if (h->p->proxy->scheme == SCHEME_HTTP)
+	if (proxy_speaks_http(h->p->proxy->scheme))
 		return connect_input(h, data, len, eof, used);
 	return socks_input(h->socks, data, len, eof, used, &h->out, &h->fail);
 }

@@ -18,6 +18,7 @@ static const struct {
 	enum proxy_scheme	 scheme;
 } schemes[] = {
 	{ "http", SCHEME_HTTP },
+	{ "https", SCHEME_HTTPS },
 	{ "socks4", SCHEME_SOCKS4 },
 	{ "socks4a", SCHEME_SOCKS4A },
 	{ "socks5", SCHEME_SOCKS5 },
@@ -33,6 +34,12 @@ proxy_scheme_name(enum proxy_scheme s)
 		if (schemes[i].scheme == s)
 			return schemes[i].name;
 	return "?";
+}
+
+int
+proxy_speaks_http(enum proxy_scheme s)
+{
+	return s == SCHEME_HTTP || s == SCHEME_HTTPS;
 }
 
 void
@@ -100,13 +107,15 @@ proxyurl_parse(const char *url, struct proxy *p, struct creds *c,
 			if (strlen(schemes[i].name) == n &&
 			    strncasecmp(s, schemes[i].name, n) == 0) {
 				p->scheme = schemes[i].scheme;
+				if (p->scheme == SCHEME_HTTPS)
+					p->port = PROXY_HTTPS_PORT;
 				found = 1;
 			}
 		}
 		if (!found) {
 			snprintf(err, errlen, "unsupported scheme \"%.*s\" in "
-			    "proxy URL (use http, socks4, socks4a, socks5 or "
-			    "socks5h)", (int)(n > 20 ? 20 : n), s);
+			    "proxy URL (use http, https, socks4, socks4a, socks5 "
+			    "or socks5h)", (int)(n > 20 ? 20 : n), s);
 			return -1;
 		}
 		s = end + 3;

@@ -10,6 +10,7 @@
 
 enum proxy_scheme {
 	SCHEME_HTTP,
+	SCHEME_HTTPS,		/* HTTP CONNECT inside TLS to the proxy */
 	SCHEME_SOCKS4,
 	SCHEME_SOCKS4A,
 	SCHEME_SOCKS5,
@@ -17,6 +18,7 @@ enum proxy_scheme {
 };
 
 #define PROXY_DEFAULT_PORT	1080
+#define PROXY_HTTPS_PORT	443	/* https://, as curl */
 
 struct proxy {
 	enum proxy_scheme scheme;
@@ -33,6 +35,8 @@ struct proxy {
 int		proxyurl_parse(const char *url, struct proxy *p, struct creds *c,
 		    char *err, size_t errlen);
 const char	*proxy_scheme_name(enum proxy_scheme);
+/* http:// and https:// proxies take CONNECT requests. */
+int		proxy_speaks_http(enum proxy_scheme);
 /* "host:port", IPv6 bracketed, for messages. */
 void		proxy_format(const struct proxy *, char *, size_t);
 

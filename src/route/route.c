@@ -44,6 +44,7 @@ route_unref(struct route *r)
 	for (h = 0; h < r->nheaders; h++)
 		free(r->headers[h]);
 	free(r->proxy_command);
+	free(r->proxy_cacert);
 	free(r);
 }
 
@@ -127,6 +128,13 @@ parse_hop(struct route *r, const char *s, size_t len, char *err,
 		if (parse_alt(&h->alt[h->nalt], s, (size_t)((bar != NULL ?
 		    bar : end) - s), err, errlen) == -1)
 			return -1;
+		if (h->alt[h->nalt].px.scheme == SCHEME_HTTPS &&
+		    r->nhops != 1) {
+			snprintf(err, errlen, "an https:// proxy can only be the "
+			    "first of a chain (culvert reaches it through "
+			    "openssl)");
+			return -1;
+		}
 		if (h->alt[h->nalt++].direct && (bar != NULL ||
 		    r->nhops != 1)) {
 			snprintf(err, errlen, "\"direct\" may only be the last "
@@ -166,8 +174,8 @@ route_add_header(struct route *r, const char *header)
 }
 
 int
-route_set_command(struct route *r, const char *cmd)
+route_set_string(char **slot, const char *value)
 {
-	free(r->proxy_command);
-	return (r->proxy_command = strdup(cmd)) == NULL ? -1 : 0;
+	free(*slot);
+	return (*slot = strdup(value)) == NULL ? -1 : 0;
 }

@@ -43,6 +43,7 @@ struct route {
 	unsigned	 auth_allow;	/* AUTH_ALLOW_* bits */
 	int		 family;	/* of the first connection */
 	char		*proxy_command;	/* reaches the first hop, or NULL */
+	char		*proxy_cacert;	/* CA file for https:// proxies, or NULL */
 };
 
 /* A new route with one reference and no hops; NULL when out of memory. */
@@ -62,8 +63,8 @@ int		 route_add(struct route *r, const char *spec, char *err,
 		    size_t errlen);
 /* Copy a header line into r; -1 when out of memory or too many. */
 int		 route_add_header(struct route *r, const char *header);
-/* Copy the proxy command into r; -1 when out of memory. */
-int		 route_set_command(struct route *r, const char *cmd);
+/* Copy a string option into *slot (replacing it); -1 when out of memory. */
+int		 route_set_string(char **slot, const char *value);
 
 /* A hop's alternative for messages: "http://host:port" or "direct". */
 const char	*route_alt_name(const struct route_alt *a);
