@@ -29,7 +29,7 @@ LIBOBJS	= $(filter-out $(O)/main.o,$(OBJS))
 UNITSRC	= $(wildcard tests/unit/test_*.c)
 UNITS	= $(UNITSRC:tests/unit/%.c=$(O)/unit/%)
 
-.PHONY: all demo check check-deps test unit bench bench-build install \
+.PHONY: all demo check check-deps test unit helpers bench bench-build install \
 	uninstall clean lint fuzz asan
 
 all: $(BIN)
@@ -47,10 +47,21 @@ $(O)/unit/%: tests/unit/%.c $(LIBOBJS)
 
 unit: $(UNITS)
 
+# C helpers of the bats suite, built against the library like the unit
+# tests (the sanitizer pass gets its own under build/asan/helpers).
+HELPERSRC = $(wildcard tests/helpers/*.c)
+HELPERS	= $(HELPERSRC:tests/helpers/%.c=$(O)/helpers/%)
+
+$(O)/helpers/%: tests/helpers/%.c $(LIBOBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS)
+
+helpers: $(HELPERS)
+
 # The sanitizer build lives in its own tree and binary.
 asan:
 	$(MAKE) O=build/asan BIN=build/asan/culvert \
-	    CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" all unit
+	    CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" all unit helpers
 
 demo:
 	sh tests/deps.sh demo
@@ -61,11 +72,11 @@ check-deps:
 	sh tests/deps.sh
 
 check: check-deps
-	$(MAKE) all unit bench-build
+	$(MAKE) all unit helpers bench-build
 	$(MAKE) asan
 	sh tests/run
 
-test: all unit
+test: all unit helpers
 	sh tests/run
 
 lint:

@@ -171,3 +171,9 @@ E='([^A-Za-z0-9-]|$)'
 	assert_success
 	assert_output ""
 }
+
+@test "the pure layers (proto, auth, route, crypto) never do I/O, log or exit" {
+	run sh "$BATS_TEST_DIRNAME/layers.sh"
+	assert_success
+	assert_output ""
+}

@@ -111,6 +111,8 @@ mode_stdio(struct options *o)
 	rc.aux = tr.child.err;
 	rc.aux_read = tr.child.pid > 0 ? child_drain : NULL;
 	rc.aux_arg = &tr.child;
+	if (tr.child.pid > 0)
+		child_guard(&tr.child);
 	if (relay_init(&rl, STDIN_FILENO, STDOUT_FILENO, tr.rfd, tr.wfd,
 	    &rc) == -1) {
 		log_error("out of memory");
@@ -128,5 +130,6 @@ mode_stdio(struct options *o)
 		tr.wfd = -1;	/* the relay closed it to signal EOF */
 	relay_free(&rl);
 	transport_close(&tr);
+	child_guard(NULL);
 	return status;
 }

@@ -244,6 +244,43 @@ def s_rst(conn):
     far.close()
 
 
+def s_mixed(conn):
+    """Answer by the CONNECT target's name, for many tunnels at once.
+
+    slow*: 200 after 3 s.  deny*: 403.  auth*: 407 on the same
+    connection (Basic u:p) until the credentials come, then 200.
+    authclose*: 407 with Connection: close until they come, then 200.
+    Anything else: 200 at once.  A 200 is not followed by a relay: the
+    connection is held until the client closes it.
+    """
+    host = (conn.target or ("", 0))[0]
+    want = "Basic " + base64.b64encode(b"u:p").decode()
+    body = b"authentication required\n"
+    if host.startswith("slow"):
+        time.sleep(3)
+    elif host.startswith("deny"):
+        conn.send(refusal(403, "Forbidden"))
+        conn.finish()
+        return
+    elif host.startswith("authclose"):
+        if conn.header("Proxy-Authorization") != want:
+            conn.send(b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                      b'Proxy-Authenticate: Basic realm="mixed"\r\n'
+                      b"Connection: close\r\nContent-Length: %d\r\n\r\n"
+                      % len(body) + body)
+            conn.finish()
+            return
+    elif host.startswith("auth"):
+        while conn.header("Proxy-Authorization") != want:
+            conn.send(b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                      b'Proxy-Authenticate: Basic realm="mixed"\r\n'
+                      b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            if conn.read_head() is None:
+                return
+    conn.send(OK11)
+    conn.hold()
+
+
 def s_refuse(code, reason, extra=b"", keepalive=False):
     def run(conn):
         conn.send(refusal(code, reason, extra, keepalive))
@@ -781,6 +818,8 @@ SCRIPTS = {
                 lambda c: s_endless(c, b"X-More: " + b"m" * 54 + b"\r\n")),
     "endlessline": ("one header line of 1 MiB without an end, stay open",
                     lambda c: s_endless(c, b"x" * 4096)),
+    "mixed": ("by target name: slow* 200 after 3 s, deny* 403, auth* and "
+              "authclose* 407 rounds, else 200; no relay", s_mixed),
     "silent": ("read the request, never answer, stay open",
                lambda c: c.hold()),
     "slow": ("wait 0.5 s before 200, log bytes that came early, half relay",

@@ -4,6 +4,7 @@
 #   CULVERT        the binary under test (env override, e.g. an ASan build)
 #   PYTHON         python3
 #   HELPERS        tests/helpers (target.py, fakeproxy.py)
+#   HELPER_BIN     the C helpers built from tests/helpers/*.c
 #   RELAY_OPTS     array from $CULVERT_RELAY_OPTS, appended by data-path
 #                  tests to culvert's options (e.g. --no-splice)
 #   start_helper NAME SCRIPT.py ARGS...   start a helper, wait for its port;
@@ -35,6 +36,12 @@ HELPERS="$TESTS_DIR/helpers"
 : "${CULVERT:=$TESTS_DIR/../culvert}"
 : "${PYTHON:=python3}"
 export CULVERT PYTHON
+# The C helpers built with this culvert (make helpers), sanitizers alike.
+if [[ $CULVERT == */build/asan/culvert ]]; then
+	HELPER_BIN=${CULVERT%/culvert}/helpers
+else
+	HELPER_BIN=$TESTS_DIR/../build/helpers
+fi
 read -r -a RELAY_OPTS <<< "${CULVERT_RELAY_OPTS:-}"
 
 # Where helper state (port files, logs, pid lists) goes: per test when a
