@@ -2,6 +2,11 @@
  * auth.h: HTTP proxy authentication across the rounds of one CONNECT
  * handshake: what to send first, and what to send after each 407.
  * Pure: no I/O.  The state holds derived secrets and is wiped on free.
+ *
+ * Layer auth/: proxy authentication as pure computation: challenge
+ * parsing, Basic, Digest, NTLMv2, the struct that holds credentials.
+ * Uses crypto/, util/ and the head parser (proto/http.h); never does I/O,
+ * logs or exits (tests/layers.sh checks).
  */
 #ifndef CULVERT_AUTH_H
 #define CULVERT_AUTH_H

@@ -1,5 +1,10 @@
 /*
  * options.h: the command line, parsed into one structure.
+ *
+ * Layer cli/: what the user typed and where secrets come from: options,
+ * credentials from URLs, files, the environment and prompts (creds.c),
+ * later the configuration file.  May use route/, auth/ and util/; opens
+ * files and the terminal, but never the network.
  */
 #ifndef CULVERT_OPTIONS_H
 #define CULVERT_OPTIONS_H

@@ -5,6 +5,10 @@
  * function, initial value, byte order) in md4.c, md5.c and sha256.c.
  * MD4 is for the NTLM NT hash only and MD5 for Digest and NTLMv2 only:
  * neither is collision resistant.
+ *
+ * Layer crypto/: MD4, MD5, SHA-256, HMAC, base64 and wiping, each tested
+ * on its RFC vectors.  Depends on nothing; never does I/O, logs or exits
+ * (tests/layers.sh checks).
  */
 #ifndef CULVERT_HASH_H
 #define CULVERT_HASH_H

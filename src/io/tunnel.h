@@ -17,6 +17,11 @@
  *
  * A driver calls tunnel_pollfds() and tunnel_timer() before poll(), and
  * tunnel_events() after it, until the tunnel is up or has failed.
+ *
+ * Layer io/: everything that touches a descriptor: resolving, connecting,
+ * transports, the tunnel state machine, the relay, child processes,
+ * descriptor passing.  Drives the engines of proto/; logs nothing itself
+ * (it reports events to its driver in mode/).
  */
 #ifndef CULVERT_IO_TUNNEL_H
 #define CULVERT_IO_TUNNEL_H

@@ -3,6 +3,11 @@
  * share: the exit statuses, building a route from the options, and
  * logging what a tunnel reports.  Each driver returns an exit status and
  * has already printed its one-line error.
+ *
+ * Layer mode/: one driver per way of running (stdio, check, listen,
+ * serve).  The only layer that decides how a failure ends: exit statuses
+ * here, SOCKS replies and HTTP statuses in the front ends.  Uses every
+ * other layer; nothing uses it but main.c.
  */
 #ifndef CULVERT_MODE_H
 #define CULVERT_MODE_H

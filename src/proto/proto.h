@@ -37,6 +37,11 @@
  *     poll() ignores SO_RCVLOWAT): read into a buffer, drop what was
  *     consumed, offer the rest again with the next bytes; whatever is left
  *     after STEP_DONE is the tunnel's first bytes, handed to the relay.
+ *
+ * Layer proto/: the proxy protocols as engines that only compute (HTTP
+ * CONNECT, SOCKS4/4a/5, the HTTP head parser).  Uses auth/, route/,
+ * crypto/ and util/failure.h; never calls socket or file I/O, log_* or
+ * exit (tests/layers.sh checks).
  */
 #ifndef CULVERT_PROTO_H
 #define CULVERT_PROTO_H

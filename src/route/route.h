@@ -7,6 +7,10 @@
  * whole life, so a configuration reload can drop its own while tunnels
  * opened under the old route finish undisturbed.  The credentials it
  * holds are wiped when the last reference goes.
+ *
+ * Layer route/: where to go and how: targets, proxy URLs, chains and
+ * alternatives, the proxy environment and NO_PROXY.  Pure: reads the
+ * environment but never does I/O, logs or exits (tests/layers.sh checks).
  */
 #ifndef CULVERT_ROUTE_ROUTE_H
 #define CULVERT_ROUTE_ROUTE_H

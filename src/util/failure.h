@@ -6,6 +6,9 @@
  * mode/mode.h), a SOCKS reply code or an HTTP status (the front ends).
  * http_status and socks_reply keep the proxy's own answer, when it gave
  * one, so a front end can pass it on.
+ *
+ * Layer util/: what every layer may use: failures, the checked number
+ * parser, the clock, logging (for io/ upwards only), random bytes.
  */
 #ifndef CULVERT_UTIL_FAILURE_H
 #define CULVERT_UTIL_FAILURE_H
