@@ -371,6 +371,13 @@ check:
 		}
 		return 0;
 	}
+	if (!c->have_pass && !s->no_password && s->no_prompt) {
+		failure_set(f, FAIL_AUTH, "no password for proxy user %s of %s, "
+		    "and no one to ask while running: give it in "
+		    "CULVERT_PROXY_PASSWORD or --auth-file", c->user,
+		    s->prompt_for);
+		return -1;
+	}
 	if (!c->have_pass && !s->no_password)
 		return prompt_password(c, s, f);
 	return 0;

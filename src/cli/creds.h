@@ -20,6 +20,7 @@ struct creds_sources {
 	bool		 quiet;		/* -q: no warnings */
 	bool		 no_password;	/* SOCKS4: a user id alone */
 	bool		 url_only;	/* a later hop: the URL and a prompt */
+	bool		 no_prompt;	/* a reload: fail rather than ask */
 };
 
 /*

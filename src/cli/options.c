@@ -21,7 +21,9 @@ enum {
 	OPT_FDPASS,
 	OPT_NO_SPLICE,
 	OPT_PROXY_COMMAND,
-	OPT_PROXY_CACERT
+	OPT_PROXY_CACERT,
+	OPT_ALLOW_FROM,
+	OPT_SYSLOG
 };
 
 static const struct option longopts[] = {
@@ -37,6 +39,11 @@ static const struct option longopts[] = {
 	{ "no-splice",	no_argument,	   NULL, OPT_NO_SPLICE },
 	{ "proxy-command", required_argument, NULL, OPT_PROXY_COMMAND },
 	{ "proxy-cacert", required_argument, NULL, OPT_PROXY_CACERT },
+	{ "listen",	required_argument, NULL, 'L' },
+	{ "dynamic",	required_argument, NULL, 'D' },
+	{ "config",	required_argument, NULL, 'c' },
+	{ "allow-from",	required_argument, NULL, OPT_ALLOW_FROM },
+	{ "syslog",	no_argument,	   NULL, OPT_SYSLOG },
 	{ "verbose",	no_argument,	   NULL, 'v' },
 	{ "quiet",	no_argument,	   NULL, 'q' },
 	{ "help",	no_argument,	   NULL, 'h' },
@@ -49,8 +56,12 @@ options_usage(void)
 {
 	fputs(
 "usage: culvert [options] HOST PORT\n"
+"       culvert -L [BIND:]PORT [options] HOST PORT\n"
+"       culvert -D [BIND:]PORT [options]\n"
+"       culvert -c FILE [options]\n"
 "Carry a byte stream to HOST:PORT through an HTTP or SOCKS proxy,\n"
-"relaying stdin and stdout (e.g. as ssh's ProxyCommand).\n"
+"relaying stdin and stdout (e.g. as ssh's ProxyCommand), or listen on\n"
+"local ports and carry each connection through the proxy.\n"
 "\n"
 "  -p, --proxy URL          proxy: [scheme://][user[:password]@]host[:port]\n"
 "                           schemes: http (default), https, socks4,\n"
@@ -71,6 +82,15 @@ options_usage(void)
 "      --no-proxy LIST      hosts to reach directly (replaces NO_PROXY)\n"
 "      --fdpass             hand the connected socket to ssh (ProxyUseFdpass)\n"
 "      --no-splice          debugging: use the portable relay, not splice(2)\n"
+"  -L, --listen [BIND:]PORT forward connections to that local port to\n"
+"                           HOST PORT through the proxy (repeatable)\n"
+"  -D, --dynamic [BIND:]PORT  a local SOCKS5, SOCKS4a and HTTP CONNECT\n"
+"                           proxy on that port, through the proxy\n"
+"  -c, --config FILE        listeners and proxies from FILE (reloaded\n"
+"                           on SIGHUP and when it changes)\n"
+"      --allow-from CIDR    clients a listener serves (repeatable;\n"
+"                           default: loopback only)\n"
+"      --syslog             listen mode: log to syslog, not stderr\n"
 "  -v, --verbose            show each step; twice: the protocol heads too\n"
 "  -q, --quiet              print errors only\n"
 "  -h, --help               show this help\n"
@@ -151,7 +171,7 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":46hH:Np:qt:U:vV", longopts,
+	while ((ch = getopt_long(argc, argv, ":46c:D:hH:L:Np:qt:U:vV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case '4':
@@ -228,6 +248,32 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 		case OPT_PROXY_CACERT:
 			o->proxy_cacert = optarg;
 			break;
+		case 'L':
+		case 'D':
+			if ((ch == 'L' ? o->nlisten : o->ndynamic) == MAX_LISTEN) {
+				snprintf(err, errlen, "at most %d -%c options",
+				    MAX_LISTEN, ch);
+				return OPT_ERROR;
+			}
+			if (ch == 'L')
+				o->listen[o->nlisten++] = optarg;
+			else
+				o->dynamic[o->ndynamic++] = optarg;
+			break;
+		case 'c':
+			o->config = optarg;
+			break;
+		case OPT_ALLOW_FROM:
+			if (o->nallow_from == MAX_ALLOW) {
+				snprintf(err, errlen, "at most %d --allow-from "
+				    "options", MAX_ALLOW);
+				return OPT_ERROR;
+			}
+			o->allow_from[o->nallow_from++] = optarg;
+			break;
+		case OPT_SYSLOG:
+			o->syslog = true;
+			break;
 		case 'h':
 			return OPT_HELP;
 		case 'V':
@@ -248,6 +294,15 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 	}
 	argc -= optind;
 	argv += optind;
+	if (OPTIONS_LISTEN(o) && o->nlisten == 0) {
+		if (argc > 0) {
+			snprintf(err, errlen, "-D and -c take no HOST and PORT "
+			    "(\"%.40s\" is too many; see culvert --help)",
+			    argv[0]);
+			return OPT_ERROR;
+		}
+		return OPT_RUN;
+	}
 	if (argc != 2) {
 		snprintf(err, errlen, "%s; usage: culvert [options] HOST PORT "
 		    "(see culvert --help)", argc < 2 ? "missing HOST and PORT"

@@ -14,6 +14,8 @@
 
 #define MAX_HEADERS	32
 #define MAX_PROXIES	8	/* -p given this many times: a chain */
+#define MAX_LISTEN	16	/* -L and -D, each */
+#define MAX_ALLOW	16	/* --allow-from */
 
 struct options {
 	char		*proxy[MAX_PROXIES];	/* -p, in argv: may hold userinfo */
@@ -32,6 +34,14 @@ struct options {
 	const char	*no_proxy;	/* --no-proxy, NULL when not given */
 	bool		 fdpass;
 	bool		 no_splice;
+	const char	*listen[MAX_LISTEN];	/* -L [BIND:]PORT */
+	size_t		 nlisten;
+	const char	*dynamic[MAX_LISTEN];	/* -D [BIND:]PORT */
+	size_t		 ndynamic;
+	const char	*config;	/* -c FILE */
+	const char	*allow_from[MAX_ALLOW];
+	size_t		 nallow_from;
+	bool		 syslog;
 	const char	*host;		/* positional HOST */
 	const char	*port;		/* positional PORT */
 };
@@ -44,6 +54,9 @@ enum opt_result {
 };
 
 /* Parse argv.  On OPT_ERROR, err holds a one-line message. */
+/* listen mode: -L, -D or -c */
+#define OPTIONS_LISTEN(o)	((o)->nlisten > 0 || (o)->ndynamic > 0 || \
+				    (o)->config != NULL)
 enum opt_result	options_parse(struct options *, int, char **, char *,
 		    size_t);
 void		options_usage(void);

@@ -215,6 +215,20 @@ child_in_path(const char *prog)
 	return false;
 }
 
+static int grace_ms = CHILD_GRACE_MS;
+
+void
+child_set_grace(int ms)
+{
+	grace_ms = ms;
+}
+
+int
+child_grace(void)
+{
+	return grace_ms;
+}
+
 /* The child that a fatal signal to us must take along (stdio mode). */
 static volatile pid_t guarded = -1;
 

@@ -53,6 +53,12 @@ void	child_stop(struct child *c, int wait_ms);
  * signal ends c too before it ends us (NULL: forget it).
  */
 void	child_guard(const struct child *c);
+/*
+ * How long child_stop() waits for a child to go by default: a process
+ * that runs many tunnels in one loop sets 0 and reaps on SIGCHLD.
+ */
+void	child_set_grace(int ms);
+int	child_grace(void);
 /* Is this program in PATH? */
 bool	child_in_path(const char *prog);
 

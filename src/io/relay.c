@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -101,6 +102,8 @@ enum dirmode {
 };
 
 #define SPLICE_MAX	(16 * 1024 * 1024)
+#define RELAY_PIPE_MIN	(16 * 1024)
+#define RELAY_PIPE_MAX	(1024 * 1024)
 
 static int
 dir_buffer(struct relay_dir *d)
@@ -423,6 +426,18 @@ splice_local(int fd, bool ours)
 	}
 }
 
+static int
+dir_set_first(struct relay_dir *d, const unsigned char *p, size_t len)
+{
+	if (len == 0)
+		return 0;
+	if ((d->first = malloc(len)) == NULL)
+		return -1;
+	memcpy(d->first, p, len);
+	d->firstlen = len;
+	return 0;
+}
+
 int
 relay_init(struct relay *r, int in, int out, int netin, int netout,
     const struct relay_config *c)
@@ -453,15 +468,35 @@ relay_init(struct relay *r, int in, int out, int netin, int netout,
 		relay_free(r);
 		return -1;
 	}
-	if (c->firstlen > 0) {
-		if ((r->down.first = malloc(c->firstlen)) == NULL) {
-			relay_free(r);
-			return -1;
-		}
-		memcpy(r->down.first, c->first, c->firstlen);
-		r->down.firstlen = c->firstlen;
+	if (dir_set_first(&r->down, c->first, c->firstlen) == -1 ||
+	    dir_set_first(&r->up, c->up_first, c->up_firstlen) == -1) {
+		relay_free(r);
+		return -1;
 	}
 	return 0;
+}
+
+size_t
+relay_pipe_budget(size_t tunnels)
+{
+	static long pages = -1;
+	size_t budget, each, size;
+
+	if (pages == -1) {
+		FILE *fp = fopen("/proc/sys/fs/pipe-user-pages-soft", "r");
+
+		if (fp == NULL || fscanf(fp, "%ld", &pages) != 1 || pages <= 0)
+			pages = 16384;	/* Linux's default */
+		if (fp != NULL)
+			fclose(fp);
+	}
+	/* Half of it, two pipes a relay, one more relay to come. */
+	budget = (size_t)pages * 4096 / 2;
+	each = budget / (2 * (tunnels + 1));
+	for (size = RELAY_PIPE_MAX; size > RELAY_PIPE_MIN && size > each;
+	    size /= 2)
+		;
+	return size;
 }
 
 static void

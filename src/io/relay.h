@@ -81,6 +81,9 @@ struct relay_config {
 	/* Bytes read past the handshake: written to out before the rest. */
 	const unsigned char *first;
 	size_t	 firstlen;
+	/* Bytes the client sent with its request: to the tunnel first. */
+	const unsigned char *up_first;
+	size_t	 up_firstlen;
 };
 
 /*
@@ -97,6 +100,12 @@ void	relay_pollfds(struct relay *r, struct pollfd *pfd);
  * finished normally, -1 on an I/O error (r->err, r->errwhat).
  */
 int	relay_events(struct relay *r, const struct pollfd *pfd);
+/*
+ * The size of the splice pipes for a relay when `tunnels` relays run at
+ * once: the per-user pipe budget (/proc/sys/fs/pipe-user-pages-soft)
+ * shared out, between 16 KiB and 1 MiB.
+ */
+size_t	relay_pipe_budget(size_t tunnels);
 /* Run one relay to its end with its own poll() loop; as above. */
 int	relay_run(struct relay *r);
 void	relay_free(struct relay *r);

@@ -179,7 +179,7 @@ transport_close(struct transport *t)
 		/* Its descriptors are ours to close through it. */
 		t->child.in = t->wfd;
 		t->child.out = t->rfd;
-		child_stop(&t->child, CHILD_GRACE_MS);
+		child_stop(&t->child, child_grace());
 		t->child.pid = -1;
 	} else {
 		if (t->rfd != -1)

@@ -204,7 +204,7 @@ child_words(struct tunnel *t)
 	int i;
 
 	/* Give it a moment to exit after closing its end, and read it all. */
-	for (i = 0; i < 20 && !child_exited(c); i++)
+	for (i = 0; i < child_grace() / 50 && !child_exited(c); i++)
 		(void)poll(NULL, 0, 10);
 	while (c->err != -1 && child_read_err(c) == 0 &&
 	    poll(&(struct pollfd){ c->err, POLLIN, 0 }, 1, 0) == 1)

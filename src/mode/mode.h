@@ -38,6 +38,7 @@ struct route_origin {
 	const char	*proxy_var;	/* "--proxy", "https_proxy", ... */
 	const char	*noproxy_var;	/* the NO_PROXY list's source, or NULL */
 	bool		 matched_noproxy; /* the target is reached directly */
+	char		*args[ROUTE_HOPS_MAX];	/* argv string of each hop */
 };
 
 /*
@@ -48,9 +49,26 @@ struct route_origin {
 struct route	*mode_route(struct options *o, const struct target *target,
 		    struct route_origin *origin, struct failure *f);
 
+/*
+ * The route along spec (a proxy list from a configuration file, or
+ * "direct"), or with spec NULL along the command line's --proxy options
+ * or the environment's proxy, without credentials yet.  NULL with f set.
+ */
+struct route	*mode_route_build(struct options *o, const char *spec,
+		    struct route_origin *origin, struct failure *f);
+/*
+ * Gather credentials for every hop of r (first hop: the URL, -U, the
+ * environment, --auth-file; later hops: their URL), asking on the
+ * terminal only when prompt is set.  0, or -1 with f set.
+ */
+int		 mode_route_creds(struct options *o, struct route *r,
+		    const struct route_origin *origin, bool prompt,
+		    struct failure *f);
+
 /* Log a tunnel's events: arg is the prefix ("" or "[12] "). */
 void		 mode_log_event(void *arg, const struct tunnel_event *ev);
 
 int	mode_stdio(struct options *);
+int	mode_listen(struct options *);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "auth/creds.h"
 #include "cli/creds.h"
@@ -70,7 +71,8 @@ describe(const struct route *r, char *buf, size_t len)
  */
 static int
 alt_creds(struct options *o, struct route_alt *a, size_t hop, char *arg,
-    bool single, struct creds *shared, bool *have_shared, struct failure *f)
+    bool single, bool prompt, struct creds *shared, bool *have_shared,
+    struct failure *f)
 {
 	struct creds_sources src;
 	struct creds *c;
@@ -100,6 +102,7 @@ alt_creds(struct options *o, struct route_alt *a, size_t hop, char *arg,
 	src.no_password = a->px.scheme == SCHEME_SOCKS4 ||
 	    a->px.scheme == SCHEME_SOCKS4A;
 	src.url_only = hop > 0;
+	src.no_prompt = !prompt;
 	if (creds_gather(c, &src, f) == -1) {
 		creds_wipe(c);
 		free(c);
@@ -127,10 +130,9 @@ alt_creds(struct options *o, struct route_alt *a, size_t hop, char *arg,
 	return 0;
 }
 
-/* args[h]: the argv string hop h came from, or NULL (environment). */
-static int
-gather_creds(struct options *o, struct route *r, char **args,
-    struct failure *f)
+int
+mode_route_creds(struct options *o, struct route *r,
+    const struct route_origin *origin, bool prompt, struct failure *f)
 {
 	struct creds shared;
 	bool have_shared = false, single = r->nhops == 1 &&
@@ -142,19 +144,20 @@ gather_creds(struct options *o, struct route *r, char **args,
 	for (h = 0; h < r->nhops && rc == 0; h++)
 		for (a = 0; a < r->hop[h].nalt && rc == 0; a++)
 			if (!r->hop[h].alt[a].direct)
-				rc = alt_creds(o, &r->hop[h].alt[a], h, args[h],
-				    single, &shared, &have_shared, f);
+				rc = alt_creds(o, &r->hop[h].alt[a], h,
+				    origin->args[h], single, prompt, &shared,
+				    &have_shared, f);
 	creds_wipe(&shared);
 	return rc;
 }
 
 struct route *
-mode_route(struct options *o, const struct target *t,
+mode_route_build(struct options *o, const char *spec,
     struct route_origin *origin, struct failure *f)
 {
 	struct route *r;
-	const char *url, *list;
-	char err[512], shown[1024], *args[ROUTE_HOPS_MAX];
+	const char *url;
+	char err[512], shown[1024];
 	size_t i;
 
 	memset(origin, 0, sizeof(*origin));
@@ -169,8 +172,24 @@ mode_route(struct options *o, const struct target *t,
 			failure_set(f, FAIL_IO, "out of memory");
 			goto fail;
 		}
+	if ((o->proxy_command != NULL &&
+	    route_set_string(&r->proxy_command, o->proxy_command) == -1) ||
+	    (o->proxy_cacert != NULL &&
+	    route_set_string(&r->proxy_cacert, o->proxy_cacert) == -1)) {
+		failure_set(f, FAIL_IO, "out of memory");
+		goto fail;
+	}
+	if (spec != NULL) {
+		origin->proxy_var = "the configuration";
+		if (strcasecmp(spec, "direct") == 0)
+			return r;	/* no hops */
+		if (route_add(r, spec, err, sizeof(err)) == -1) {
+			failure_set(f, FAIL_USAGE, "bad proxy URL: %s", err);
+			goto fail;
+		}
+		return r;
+	}
 	origin->proxy_var = "--proxy";
-	memset(args, 0, sizeof(args));
 	for (i = 0; i < o->nproxy; i++) {
 		size_t first = r->nhops;
 
@@ -180,7 +199,7 @@ mode_route(struct options *o, const struct target *t,
 			goto fail;
 		}
 		while (first < r->nhops)
-			args[first++] = o->proxy[i];
+			origin->args[first++] = o->proxy[i];
 	}
 	if (o->nproxy == 0) {
 		if ((url = proxyenv_proxy(&origin->proxy_var)) == NULL) {
@@ -195,16 +214,23 @@ mode_route(struct options *o, const struct target *t,
 			goto fail;
 		}
 	}
-	if ((o->proxy_command != NULL &&
-	    route_set_string(&r->proxy_command, o->proxy_command) == -1) ||
-	    (o->proxy_cacert != NULL &&
-	    route_set_string(&r->proxy_cacert, o->proxy_cacert) == -1)) {
-		failure_set(f, FAIL_IO, "out of memory");
-		goto fail;
-	}
 	describe(r, shown, sizeof(shown));
 	log_info("using proxy %s (from %s)", shown, origin->proxy_var);
+	return r;
+fail:
+	route_unref(r);
+	return NULL;
+}
 
+struct route *
+mode_route(struct options *o, const struct target *t,
+    struct route_origin *origin, struct failure *f)
+{
+	struct route *r;
+	const char *list;
+
+	if ((r = mode_route_build(o, NULL, origin, f)) == NULL)
+		return NULL;
 	list = proxyenv_noproxy(o->no_proxy, &origin->noproxy_var);
 	if (list != NULL && noproxy_match(list, t->host, t->port,
 	    bad_noproxy, NULL)) {
@@ -220,12 +246,11 @@ mode_route(struct options *o, const struct target *t,
 		r->family = o->family;
 		return r;
 	}
-	if (gather_creds(o, r, args, f) == -1)
-		goto fail;
+	if (mode_route_creds(o, r, origin, true, f) == -1) {
+		route_unref(r);
+		return NULL;
+	}
 	return r;
-fail:
-	route_unref(r);
-	return NULL;
 }
 
 void

@@ -8,16 +8,25 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "util/log.h"
 
-static int level = LOG_NORMAL;
+static int level = VERB_NORMAL;
+static bool use_syslog;
 
 void
 log_init(int l)
 {
 	level = l;
+}
+
+void
+log_to_syslog(void)
+{
+	openlog("culvert", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	use_syslog = true;
 }
 
 int
@@ -26,11 +35,11 @@ log_level(void)
 	return level;
 }
 
-static void vlog(const char *, va_list, const char *)
-    __attribute__((format(printf, 1, 0)));
+static void vlog(int, const char *, va_list, const char *)
+    __attribute__((format(printf, 2, 0)));
 
 static void
-vlog(const char *fmt, va_list ap, const char *suffix)
+vlog(int minlevel, const char *fmt, va_list ap, const char *suffix)
 {
 	char line[2048];
 	size_t n;
@@ -51,6 +60,14 @@ vlog(const char *fmt, va_list ap, const char *suffix)
 		if (n > sizeof(line) - 2)
 			n = sizeof(line) - 2;
 	}
+	if (use_syslog) {
+		static const int prio[] = { LOG_ERR, LOG_NOTICE, LOG_INFO,
+		    LOG_DEBUG };
+
+		line[n] = '\0';
+		syslog(prio[minlevel + 1], "%s", line + sizeof("culvert: ") - 1);
+		return;
+	}
 	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, n);
 }
@@ -70,7 +87,7 @@ logv(int minlevel, bool with_errno, const char *fmt, va_list ap)
 
 	if (level < minlevel)
 		return;
-	vlog(fmt, ap, with_errno ? strerror(saved) : NULL);
+	vlog(minlevel, fmt, ap, with_errno ? strerror(saved) : NULL);
 }
 
 void
@@ -79,7 +96,7 @@ log_error(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	logv(LOG_QUIET, false, fmt, ap);
+	logv(VERB_QUIET, false, fmt, ap);
 	va_end(ap);
 }
 
@@ -89,7 +106,7 @@ log_warnx(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	logv(LOG_NORMAL, false, fmt, ap);
+	logv(VERB_NORMAL, false, fmt, ap);
 	va_end(ap);
 }
 
@@ -99,7 +116,17 @@ log_warn(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	logv(LOG_NORMAL, true, fmt, ap);
+	logv(VERB_NORMAL, true, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_notice(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	logv(VERB_NORMAL, false, fmt, ap);
 	va_end(ap);
 }
 
@@ -109,7 +136,7 @@ log_info(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	logv(LOG_VERBOSE, false, fmt, ap);
+	logv(VERB_VERBOSE, false, fmt, ap);
 	va_end(ap);
 }
 
@@ -119,7 +146,7 @@ log_debug(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	logv(LOG_DEBUG, false, fmt, ap);
+	logv(VERB_DEBUG, false, fmt, ap);
 	va_end(ap);
 }
 
@@ -129,7 +156,7 @@ log_head_line(const char *prefix, char dir, const char *s, size_t len)
 	char esc[1024];
 	size_t i, n = 0;
 
-	if (level < LOG_DEBUG)
+	if (level < VERB_DEBUG)
 		return;
 	for (i = 0; i < len && n < sizeof(esc) - 5; i++) {
 		unsigned char c = (unsigned char)s[i];

@@ -8,19 +8,23 @@
 #include <stdarg.h>
 
 enum loglevel {
-	LOG_QUIET = -1,		/* -q: errors only */
-	LOG_NORMAL = 0,		/* errors and warnings */
-	LOG_VERBOSE = 1,	/* -v: steps */
-	LOG_DEBUG = 2		/* -vv: request and response heads */
+	VERB_QUIET = -1,	/* -q: errors only */
+	VERB_NORMAL = 0,	/* errors and warnings */
+	VERB_VERBOSE = 1,	/* -v: steps */
+	VERB_DEBUG = 2		/* -vv: request and response heads */
 };
 
 void	log_init(int level);
+/* From now on to syslog (facility daemon) instead of stderr. */
+void	log_to_syslog(void);
 int	log_level(void);
 /* error: always shown. */
 void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* warnings: hidden by -q. */
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* news of a running service (a connection, a reload): hidden by -q. */
+void	log_notice(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* -v and -vv. */
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
