@@ -26,6 +26,7 @@ struct state {
 	char		*proxy;
 	char		*noproxy;
 	double		 timeout;
+	double		 retry;
 	struct cidr	 allow[CONFIG_ALLOW_MAX];
 	size_t		 nallow;
 };
@@ -246,6 +247,7 @@ listener(struct lconfig *c, struct state *st, char **w, size_t n,
 		return -1;
 	}
 	s.timeout = st->timeout;
+	s.retry = st->retry;
 	memcpy(s.allow, st->allow, sizeof(s.allow));
 	s.nallow = st->nallow;
 	if ((via != NULL || st->proxy != NULL) && (s.proxy = strdup(via != NULL ?
@@ -293,6 +295,14 @@ directive(struct lconfig *c, struct state *st, char *text, unsigned line,
 	}
 	if (strcmp(w[0], "no-proxy") == 0)
 		return set_string(&st->noproxy, w[1], err, errlen);
+	if (strcmp(w[0], "retry") == 0) {
+		if (num_parse_seconds(w[1], 86400, &st->retry) == -1) {
+			snprintf(err, errlen, "bad retry \"%.20s\": give "
+			    "seconds, e.g. 60", w[1]);
+			return -1;
+		}
+		return 0;
+	}
 	if (strcmp(w[0], "timeout") == 0) {
 		if (num_parse_seconds(w[1], 86400, &st->timeout) == -1) {
 			snprintf(err, errlen, "bad timeout \"%.20s\": give "
@@ -310,7 +320,7 @@ directive(struct lconfig *c, struct state *st, char *text, unsigned line,
 		return cidr_parse(w[1], &st->allow[st->nallow++], err, errlen);
 	}
 	snprintf(err, errlen, "unknown directive \"%.30s\" (proxy, no-proxy, "
-	    "timeout, allow-from, forward, socks)", w[0]);
+	    "timeout, allow-from, retry, forward, socks)", w[0]);
 	return -1;
 }
 
@@ -328,6 +338,7 @@ config_load(const char *path, struct lconfig *c, char *err, size_t errlen)
 	memset(c, 0, sizeof(*c));
 	memset(&st, 0, sizeof(st));
 	st.timeout = -1;
+	st.retry = -1;
 	if ((fp = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;

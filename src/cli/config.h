@@ -6,6 +6,8 @@
  *	no-proxy LIST			NO_PROXY for the lines after it
  *	timeout SECONDS			set-up deadline for the lines after it
  *	allow-from CIDR			a client range for the lines after it
+ *	retry SECONDS			how long a failed fallback proxy is
+ *					skipped (default 60)
  *	forward [BIND:]PORT HOST:PORT [via URL... | direct]
  *	socks [BIND:]PORT		a local SOCKS5/SOCKS4a/CONNECT proxy
  *
@@ -38,6 +40,7 @@ struct lspec {
 					   NULL: the command line's */
 	char		*noproxy;	/* NULL: the command line's */
 	double		 timeout;	/* < 0: the command line's */
+	double		 retry;		/* < 0: 60 s */
 	struct cidr	 allow[CONFIG_ALLOW_MAX];
 	size_t		 nallow;	/* 0: the command line's, or loopback */
 	unsigned	 line;		/* 0: from the command line */

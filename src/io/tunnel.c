@@ -66,6 +66,7 @@ struct tunnel {
 	struct failure		 fail;
 	char			 tried[512];	/* alternatives given up */
 	const char		*child_name;	/* "openssl", "the proxy command" */
+	bool			 learned;	/* the route heard the outcome */
 };
 
 static void	first_connection(struct tunnel *);
@@ -251,6 +252,8 @@ alt_failed(struct tunnel *t, size_t k, const char *reason,
 	}
 	(void)snprintf(t->tried + used, sizeof(t->tried) - used, "%s%s (%s)",
 	    used > 0 ? ", " : "", route_alt_name(cur_alt(t, k)), reason);
+	if (t->r->retry_ms > 0)
+		t->r->hop[k].failed_at[t->alt[k]] = clock_ms();
 	if (t->alt[k] + 1 >= hop->nalt) {
 		failure_set(&all, FAIL_UNREACH, "no proxy of hop %zu could be "
 		    "reached: %s", k + 1, t->tried);
@@ -892,6 +895,55 @@ handle(struct tunnel *t, enum step s)
 	}
 }
 
+/*
+ * A route that remembers starts each hop at the first alternative that
+ * has not failed within retry_ms: the preferred one comes back after
+ * that long, a failed one is not tried on every connection.
+ */
+static void
+start_alternatives(struct tunnel *t)
+{
+	long long now = clock_ms();
+	size_t k, a;
+
+	if (t->r->retry_ms <= 0)
+		return;
+	for (k = 0; k < t->r->nhops; k++) {
+		const struct route_hop *h = &t->r->hop[k];
+
+		for (a = 0; a < h->nalt; a++)
+			if (h->failed_at[a] == 0 ||
+			    now - h->failed_at[a] >= t->r->retry_ms)
+				break;
+		t->alt[k] = a < h->nalt ? a : 0;
+	}
+}
+
+/* Up: the route learns which alternatives worked. */
+static void
+learn(struct tunnel *t)
+{
+	size_t k;
+
+	if (t->r->retry_ms <= 0)
+		return;
+	for (k = 0; k < t->r->nhops; k++) {
+		struct route_hop *h = &t->r->hop[k];
+
+		if (h->current != t->alt[k]) {
+			char line[700];
+
+			(void)snprintf(line, sizeof(line), "hop %zu: switched "
+			    "from %s to %s", k + 1,
+			    route_alt_name(&h->alt[h->current]),
+			    route_alt_name(&h->alt[t->alt[k]]));
+			emit(t, TEV_SKIPPED, line, strlen(line), 0, 0);
+			h->current = t->alt[k];
+		}
+		h->failed_at[t->alt[k]] = 0;
+	}
+}
+
 struct tunnel *
 tunnel_new(struct route *r, const struct target *target,
     const struct deadline *d, tunnel_event_fn *event, void *event_arg)
@@ -905,6 +957,7 @@ tunnel_new(struct route *r, const struct target *target,
 	t->deadline = *d;
 	t->event = event;
 	t->event_arg = event_arg;
+	start_alternatives(t);
 	if (precheck(t) == 0)
 		first_connection(t);
 	return t;
@@ -1026,10 +1079,15 @@ share_expired(struct tunnel *t)
 }
 
 static enum tunnel_status
-status(const struct tunnel *t)
+status(struct tunnel *t)
 {
-	if (t->state == T_UP)
+	if (t->state == T_UP) {
+		if (!t->learned) {
+			t->learned = true;
+			learn(t);
+		}
 		return TUNNEL_UP;
+	}
 	return t->state == T_FAILED ? TUNNEL_FAILED : TUNNEL_BUSY;
 }
 

@@ -50,6 +50,7 @@
 #define BACKOFF_MIN_MS		100	/* after EMFILE and the like */
 #define BACKOFF_MAX_MS		2000
 #define CONFIG_CHECK_MS		1000	/* the file is looked at this often */
+#define RETRY_MS		60000	/* a failed fallback is skipped */
 #define DRAIN_MS		5000	/* SIGTERM: open connections finish */
 #define PRE_MAX			4096	/* a client's bytes before its tunnel */
 #define LISTEN_BUFSIZE		(16 * 1024)	/* memory path, per direction */
@@ -147,6 +148,15 @@ listener_stop(struct listener *l)
 }
 
 /* -- connections -------------------------------------------------- */
+
+/* How long a -D client has to send its request. */
+static long long
+request_ms(const struct listener *l)
+{
+	if (l->timeout > 0 && l->timeout * 1000 < REQUEST_TIMEOUT_MS)
+		return (long long)(l->timeout * 1000);
+	return REQUEST_TIMEOUT_MS;
+}
 
 static void
 conn_free(struct conn *c)
@@ -458,8 +468,8 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 		if (n > 0 && pfd[0].revents != 0)
 			read_request(c);
 		else if (clock_ms() >= c->deadline)
-			conn_close(c, "no request within %d s",
-			    REQUEST_TIMEOUT_MS / 1000);
+			conn_close(c, "no request within %lld ms",
+			    request_ms(c->l));
 		return;
 	case C_TUNNEL:
 		switch (tunnel_events(c->t, pfd, n)) {
@@ -568,7 +578,7 @@ accept_one(struct listener *l, int fd, const struct sockaddr_storage *ss,
 	}
 	front_init(c->front, FRONT_ALLOW_ALL);
 	c->state = C_REQUEST;
-	c->deadline = clock_ms() + REQUEST_TIMEOUT_MS;
+	c->deadline = clock_ms() + request_ms(l);
 }
 
 static size_t
@@ -708,6 +718,8 @@ listener_routes(struct listener *l, bool prompt)
 			log_error("%s: %s", l->name, f.msg);
 		return -1;
 	}
+	l->route->retry_ms = l->spec.retry >= 0 ?
+	    (long long)(l->spec.retry * 1000) : RETRY_MS;
 	if ((l->direct = route_new()) == NULL)
 		return -1;
 	l->direct->family = o->family;
@@ -1000,6 +1012,7 @@ cmdline_specs(struct server *srv)
 		memset(&s, 0, sizeof(s));
 		s.kind = fwd ? LISTEN_FORWARD : LISTEN_DYNAMIC;
 		s.timeout = -1;
+		s.retry = -1;
 		if (config_parse_bind(arg, s.bind, sizeof(s.bind), &s.port, err,
 		    sizeof(err)) == -1) {
 			log_error("-%c %s", fwd ? 'L' : 'D', err);

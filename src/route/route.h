@@ -36,6 +36,9 @@ struct route_alt {
 struct route_hop {
 	struct route_alt alt[ROUTE_ALTS_MAX];
 	size_t		 nalt;
+	/* What tunnels learned, when the route remembers (retry_ms > 0). */
+	size_t		 current;	/* the alternative that worked last */
+	long long	 failed_at[ROUTE_ALTS_MAX];	/* clock_ms(), or 0 */
 };
 
 struct route {
@@ -48,6 +51,11 @@ struct route {
 	int		 family;	/* of the first connection */
 	char		*proxy_command;	/* reaches the first hop, or NULL */
 	char		*proxy_cacert;	/* CA file for https:// proxies, or NULL */
+	/*
+	 * A long-lived route (listen mode) remembers which alternative
+	 * works and skips one that failed for this long; 0: no memory.
+	 */
+	long long	 retry_ms;
 };
 
 /* A new route with one reference and no hops; NULL when out of memory. */

@@ -24,6 +24,8 @@ Modes:
                         send N bytes of the stream and close.  The reply is
                         sent even if the client half-closed right after
                         its request.
+    http N              read one HTTP request head, answer 200 with a
+                        Content-Length of N and N bytes of the stream.
     hold                accept, read and discard, never send, never close
                         (a silent far side).
     duplex N [EXPECT]   at the same time read to EOF (or until EXPECT
@@ -171,6 +173,22 @@ def serve_late(sock, args):
     graceful_close(sock)
 
 
+def serve_http(sock, args):
+    """Read one request head, answer 200 with N bytes of the stream."""
+    n = parse_size(args[0])
+    head = b""
+    while b"\r\n\r\n" not in head and len(head) < 65536:
+        data = sock.recv(4096)
+        if not data:
+            return
+        head += data
+    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/"
+                 b"octet-stream\r\nContent-Length: %d\r\n"
+                 b"Connection: close\r\n\r\n" % n)
+    send_stream(sock, n)
+    graceful_close(sock)
+
+
 def serve_hold(sock, args):
     hold(sock)
 
@@ -199,6 +217,7 @@ MODES = {
     "source": (serve_source, 1, 1),
     "late": (serve_late, 2, 2),
     "hold": (serve_hold, 0, 0),
+    "http": (serve_http, 1, 1),
     "duplex": (serve_duplex, 1, 2),
 }
 
