@@ -45,7 +45,7 @@ $(O)/unit/%: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS)
 
-unit: $(UNITS)
+unit: $(UNITS) fuzz-replay-build
 
 # The sanitizer build lives in its own tree and binary.
 asan:
