@@ -350,8 +350,8 @@ drive(const struct setup *su, const struct answer *a, enum mode m,
 				}
 				eof = true;
 			} else {
-				avail += chunk == 0 || chunk > cur->len - avail ?
-				    cur->len - avail : chunk;
+				n = cur->len - avail;
+				avail += chunk == 0 || chunk > n ? n : chunk;
 				if (m == ALL_EOF && avail == cur->len)
 					eof = true;
 			}
@@ -428,8 +428,8 @@ struct ccase {
 	struct answer		 a[CONNS_MAX];	/* { NULL } ends */
 	enum step		 st;
 	enum fail_kind		 kind;		/* when STEP_FAIL */
-	int			 status;	/* f.http_status, when STEP_FAIL */
-	const char		*msg;		/* substring, or exactly with = */
+	int			 status;	/* f.http_status, on FAIL */
+	const char		*msg;		/* substring; '=': exactly */
 	const char		*sent;		/* NULL: not checked */
 	size_t			 consumed;	/* when STEP_DONE */
 	unsigned		 connects;	/* and the last one answered */
@@ -496,10 +496,11 @@ check_case(const struct ccase *c, char *detail, size_t len)
 		if (why != NULL) {
 			ok = false;
 			(void)snprintf(detail, len, "%s: %s; step %d kind %d "
-			    "status %d consumed %zu connects %u msg \"%s\" sent "
-			    "\"%s\"", mode_names[m], why, x->st, x->f.kind,
-			    x->f.http_status, x->consumed, x->connects, x->f.msg,
-			    show(x->sent.s, x->sent.len, sh, sizeof(sh)));
+			    "status %d consumed %zu connects %u msg \"%s\" "
+			    "sent \"%s\"", mode_names[m], why, x->st,
+			    x->f.kind, x->f.http_status, x->consumed,
+			    x->connects, x->f.msg, show(x->sent.s, x->sent.len,
+			    sh, sizeof(sh)));
 			if (strcmp(why, "differs from all at once") == 0 &&
 			    x->events.s != NULL)
 				(void)snprintf(detail + strlen(detail),
@@ -538,7 +539,8 @@ expect(const struct ccase *c)
 #define R200		"HTTP/1.1 200 Connection established\r\n\r\n"
 #define P407		"HTTP/1.1 407 Proxy Authentication Required\r\n"
 #define CH_BASIC	"Proxy-Authenticate: Basic realm=\"r\"\r\n"
-#define CH_DIGEST	"Proxy-Authenticate: Digest realm=\"r\", nonce=\"n\"\r\n"
+#define CH_DIGEST	"Proxy-Authenticate: Digest realm=\"r\", " \
+			"nonce=\"n\"\r\n"
 #define RC		"<reconnect>"
 /* tests/fuzz/seeds/fuzz_handshake/http-407-ntlm, its NTLM challenge */
 #define NTLM_CH		"TlRMTVNTUAACAAAABgAGADAAAAAFgomgAQIDBAUGBwgAAAAA" \
@@ -596,7 +598,8 @@ static const struct ccase cases[] = {
 	DONE("299 is success", &plain, { S("HTTP/1.1 299 x\r\n\r\n") },
 	    REQ(""), 18),
 	DONE("200 with fields", &plain,
-	    { S("HTTP/1.1 200 OK\r\nProxy-Agent: squid\r\nVia: 1.1 p\r\n\r\n") },
+	    { S("HTTP/1.1 200 OK\r\nProxy-Agent: squid\r\n"
+	    "Via: 1.1 p\r\n\r\n") },
 	    REQ(""), 51),
 	DONE("tunnel bytes after the head are not consumed", &plain,
 	    { S(R200 "SSH-2.0-OpenSSH_9.6\r\n") }, REQ(""), N(R200)),

@@ -196,16 +196,16 @@ test_head_feed(void)
 			check_head(c, len, &h, r, used, bad, why, sizeof(why));
 			head_free(&h);
 			if (why[0] != '\0')
-				(void)snprintf(detail, sizeof(detail), "byte at "
-				    "a time: %s", why);
+				(void)snprintf(detail, sizeof(detail),
+				    "byte at a time: %s", why);
 		}
 		for (k = 1; k < len && detail[0] == '\0'; k++) {
 			r = feed(&h, c->in, len, k, 0, &used, &bad);
 			check_head(c, len, &h, r, used, bad, why, sizeof(why));
 			head_free(&h);
 			if (why[0] != '\0')
-				(void)snprintf(detail, sizeof(detail), "split at "
-				    "%zu: %s", k, why);
+				(void)snprintf(detail, sizeof(detail),
+				    "split at %zu: %s", k, why);
 		}
 		(void)snprintf(what, sizeof(what), "head_feed: %s", c->what);
 		result(detail[0] == '\0', what, detail);

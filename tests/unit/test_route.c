@@ -673,7 +673,8 @@ test_num_parse(void)
 		{ "99999999999999999999", (size_t)-1, ULLONG_MAX, -1, 0 },
 		{ "4294967295", (size_t)-1, 4294967295ULL, 0, 4294967295ULL },
 		{ "4294967296", (size_t)-1, 4294967295ULL, -1, 0 },
-		{ "\xef\xbc\x91", (size_t)-1, 10, -1, 0 },	/* fullwidth 1 */
+		/* a fullwidth digit one */
+		{ "\xef\xbc\x91", (size_t)-1, 10, -1, 0 },
 	};
 	unsigned long long v;
 	char what[160], sh[100];
