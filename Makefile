@@ -45,7 +45,7 @@ $(O)/unit/%: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS)
 
-unit: $(UNITS)
+unit: $(UNITS) fuzz-replay-build
 
 # C helpers of the bats suite, built against the library like the unit
 # tests (the sanitizer pass gets its own under build/asan/helpers).

@@ -65,6 +65,36 @@ fuzz-run-%: build/fuzz/%
 	@grep -E '^stat::(number_of_executed_units|average_exec_per_sec)' \
 	    build/fuzz/$*.log | sed 's/^/fuzz: $*: /'
 
+# The same harnesses without libFuzzer: each linked by $(CC) with the
+# normal flags, tests/fuzz/replay.c and the library objects into
+# $(O)/replay/NAME, which calls it once per file given and prints TAP.
+# `make unit` builds them, so the sanitizer build (O=build/asan) has
+# them too, and tests/run replays every seed and saved reproducer in
+# each pass; `make fuzz-replay` does the same on its own.
+REPLAY_BINS = $(FUZZ_NAMES:%=$(O)/replay/%)
+
+.PHONY: fuzz-replay-build fuzz-replay
+
+fuzz-replay-build: $(REPLAY_BINS)
+
+$(O)/replay/replay.o: tests/fuzz/replay.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -c -o $@ tests/fuzz/replay.c
+
+$(O)/replay/%: tests/fuzz/%.c $(O)/replay/replay.o $(LIBOBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(O)/replay/replay.o $(LIBOBJS) $(LDLIBS)
+
+fuzz-replay: $(REPLAY_BINS)
+	@rc=0; for n in $(FUZZ_NAMES); do \
+	    set --; \
+	    for f in tests/fuzz/seeds/$$n/* tests/fuzz/crashes/$$n-*; do \
+		[ -f "$$f" ] && set -- "$$@" "$$f"; \
+	    done; \
+	    $(O)/replay/$$n "$$@" || rc=1; \
+	done; exit $$rc
+
 # Replay the saved reproducers, tests/fuzz/crashes/NAME-*; fails while
 # any of the bugs they found is still there.
 fuzz-regress: $(FUZZ_BINS)
@@ -77,4 +107,5 @@ fuzz-regress: $(FUZZ_BINS)
 	    done; \
 	done; exit $$rc
 
--include $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)
+-include $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d) $(REPLAY_BINS:=.d) \
+	 $(O)/replay/replay.d
