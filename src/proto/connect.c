@@ -109,8 +109,14 @@ http_request(struct handshake *h, const char *authz)
 	h->attempts++;
 	h->state = HS_HTTP_HEAD;
 	head_reset(&h->head);
-	if (authz != NULL)
-		hs_emit(h, HSE_AUTH_USED, authz, strcspn(authz, " "), 0);
+	if (authz != NULL) {
+		char scheme[32];
+
+		/* The scheme's name only: the rest is the credential. */
+		(void)snprintf(scheme, sizeof(scheme), "%.*s",
+		    (int)strcspn(authz, " "), authz);
+		hs_emit(h, HSE_AUTH_USED, scheme, strlen(scheme), 0);
+	}
 	emit_request(h);
 	return STEP_SEND;
 toolong:
@@ -281,6 +287,8 @@ connect_input(struct handshake *h, const unsigned char *data, size_t len,
 	enum step s;
 
 	*used = 0;
+	if (h->state == HS_DONE)
+		return STEP_DONE;	/* what follows is the tunnel's */
 	for (;;) {
 		if (h->state == HS_HTTP_BODY) {
 			/* Drain the 407's body, then ask again on this line. */

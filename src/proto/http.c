@@ -23,12 +23,13 @@ head_feed(struct head *h, const unsigned char *data, size_t len,
 			size_t ncap = h->cap == 0 ? 1024 : h->cap * 2;
 			char *n;
 
-			if (h->len + 2 > HEAD_MAX) {
+			/* HEAD_MAX bytes fit, with the NUL after them. */
+			if (h->len + 1 > HEAD_MAX) {
 				*used = i;
 				return HEAD_TOO_BIG;
 			}
-			if (ncap > HEAD_MAX)
-				ncap = HEAD_MAX;
+			if (ncap > HEAD_MAX + 1)
+				ncap = HEAD_MAX + 1;
 			if ((n = realloc(h->buf, ncap)) == NULL) {
 				*used = i;
 				return HEAD_NOMEM;

@@ -48,6 +48,16 @@ proxy_format(const struct proxy *p, char *buf, size_t len)
 	target_format(p->host, p->port, buf, len);
 }
 
+/* Only visible ASCII and spaces: safe to repeat in a message. */
+static int
+printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
 static int
 hexval(int c)
 {
@@ -99,7 +109,9 @@ proxyurl_parse(const char *url, struct proxy *p, struct creds *c,
 	p->scheme = SCHEME_HTTP;
 	p->port = PROXY_DEFAULT_PORT;
 
-	if ((end = strstr(s, "://")) != NULL) {
+	/* A scheme is a word before "://", not a user name and password. */
+	if ((end = strstr(s, "://")) != NULL &&
+	    strcspn(s, ":@/") == (size_t)(end - s)) {
 		size_t n = (size_t)(end - s);
 		int found = 0;
 
@@ -197,7 +209,7 @@ proxyurl_parse(const char *url, struct proxy *p, struct creds *c,
 		if (hostlen == 0) {
 			snprintf(err, errlen, "proxy URL \"%s\" has no host; "
 			    "use [http://][user[:password]@]host[:port]",
-			    at != NULL ? "(redacted)" : url);
+			    at != NULL || !printable(url) ? "(redacted)" : url);
 			return -1;
 		}
 		if (hostlen >= sizeof(p->host)) {
@@ -223,9 +235,10 @@ proxyurl_parse(const char *url, struct proxy *p, struct creds *c,
 		}
 		memcpy(pbuf, colon + 1, n);
 		pbuf[n] = '\0';
+		/* Not repeated: a split URL may put a password here. */
 		if (target_parse_port(pbuf, &p->port) == -1) {
-			snprintf(err, errlen, "proxy URL: bad port \"%s\"; use "
-			    "a number from 1 to 65535", pbuf);
+			snprintf(err, errlen, "proxy URL: bad port; use a "
+			    "number from 1 to 65535");
 			return -1;
 		}
 	}

@@ -110,8 +110,13 @@ target_parse(struct target *t, const char *host, const char *port,
 		return -1;
 	if (target_parse_port(port, &t->port) == -1) {
 		char shown[16];
+		size_t i;
 
 		snprintf(shown, sizeof(shown), "%s", port);
+		for (i = 0; shown[i] != '\0'; i++)
+			if ((unsigned char)shown[i] < 0x20 ||
+			    (unsigned char)shown[i] >= 0x7f)
+				shown[i] = '?';
 		snprintf(err, errlen, "bad port \"%s%s\": give a decimal "
 		    "number from 1 to 65535", shown,
 		    strlen(port) >= sizeof(shown) ? "..." : "");

@@ -20,7 +20,7 @@ num_parse(const char *s, size_t len, unsigned long long max,
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
 		d = (unsigned)(s[i] - '0');
-		if (v > (max - d) / 10)
+		if (d > max || v > (max - d) / 10)
 			return -1;	/* v * 10 + d > max */
 		v = v * 10 + d;
 	}

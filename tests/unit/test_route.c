@@ -104,7 +104,9 @@ static const struct ucase ucases[] = {
 	    NULL, NULL),
 	OK("http://h_x-1.example", SCHEME_HTTP, "h_x-1.example", 1080, NULL,
 	    NULL),
-	BAD("https://h.example", "unsupported scheme \"https\""),
+	OK("https://h.example", SCHEME_HTTPS, "h.example", 443, NULL, NULL),
+	OK("https://h.example:8443", SCHEME_HTTPS, "h.example", 8443, NULL,
+	    NULL),
 	BAD("socks://h.example", "unsupported scheme \"socks\""),
 	BAD("socks6://h.example", "unsupported scheme \"socks6\""),
 	BAD("ftp://u:" SECRET "@h.example", "unsupported scheme \"ftp\""),
@@ -990,10 +992,10 @@ test_route_creds(void)
 	result(route_add_header(r, "X-B: c") == -1 &&
 	    r->nheaders == ROUTE_HEADERS_MAX,
 	    "route_add_header refuses one more", NULL);
-	result(route_set_command(r, "nc %h %p") == 0 &&
-	    route_set_command(r, "ssh -W %h:%p j") == 0 &&
+	result(route_set_string(&r->proxy_command, "nc %h %p") == 0 &&
+	    route_set_string(&r->proxy_command, "ssh -W %h:%p j") == 0 &&
 	    strcmp(r->proxy_command, "ssh -W %h:%p j") == 0,
-	    "route_set_command replaces the command", NULL);
+	    "route_set_string replaces the command", NULL);
 	route_unref(r);
 }
 
