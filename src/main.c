@@ -16,6 +16,27 @@
 #include "util/version.h"
 
 
+/* culvert serve ... */
+static int
+serve(int argc, char **argv)
+{
+	struct serve_options so;
+	char err[512];
+
+	switch (options_parse_serve(&so, argc, argv, err, sizeof(err))) {
+	case OPT_HELP:
+		options_usage_serve();
+		return fflush(stdout) == 0 ? EXIT_OK : EXIT_IO;
+	case OPT_ERROR:
+		log_error("%s", err);
+		return EXIT_USAGE;
+	default:
+		break;
+	}
+	log_init(so.verbosity);
+	return mode_serve(&so);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -28,6 +49,8 @@ main(int argc, char **argv)
 	/* A crash must not leave a core file holding a proxy password. */
 	(void)setrlimit(RLIMIT_CORE, &nocore);
 
+	if (argc > 1 && strcmp(argv[1], "serve") == 0)
+		return serve(argc, argv);
 	switch (options_parse(&o, argc, argv, err, sizeof(err))) {
 	case OPT_HELP:
 		options_usage();
@@ -42,5 +65,7 @@ main(int argc, char **argv)
 		break;
 	}
 	log_init(o.verbosity);
-	return OPTIONS_LISTEN(&o) ? mode_listen(&o) : mode_stdio(&o);
+	if (OPTIONS_LISTEN(&o))
+		return mode_listen(&o);
+	return o.tunnel != NULL ? mode_tunnel(&o) : mode_stdio(&o);
 }

@@ -23,7 +23,12 @@ enum {
 	OPT_PROXY_COMMAND,
 	OPT_PROXY_CACERT,
 	OPT_ALLOW_FROM,
-	OPT_SYSLOG
+	OPT_SYSLOG,
+	OPT_TUNNEL,
+	OPT_TUNNEL_TRANSPORT,
+	OPT_RESUME_TIMEOUT,
+	OPT_KEEPALIVE,
+	OPT_TOKEN_FILE
 };
 
 static const struct option longopts[] = {
@@ -44,6 +49,11 @@ static const struct option longopts[] = {
 	{ "config",	required_argument, NULL, 'c' },
 	{ "allow-from",	required_argument, NULL, OPT_ALLOW_FROM },
 	{ "syslog",	no_argument,	   NULL, OPT_SYSLOG },
+	{ "tunnel",	required_argument, NULL, OPT_TUNNEL },
+	{ "tunnel-transport", required_argument, NULL, OPT_TUNNEL_TRANSPORT },
+	{ "resume-timeout", required_argument, NULL, OPT_RESUME_TIMEOUT },
+	{ "keepalive",	required_argument, NULL, OPT_KEEPALIVE },
+	{ "token-file",	required_argument, NULL, OPT_TOKEN_FILE },
 	{ "verbose",	no_argument,	   NULL, 'v' },
 	{ "quiet",	no_argument,	   NULL, 'q' },
 	{ "help",	no_argument,	   NULL, 'h' },
@@ -91,6 +101,14 @@ options_usage(void)
 "      --allow-from CIDR    clients a listener serves (repeatable;\n"
 "                           default: loopback only)\n"
 "      --syslog             listen mode: log to syslog, not stderr\n"
+"      --tunnel URL         reach HOST PORT through culvert serve at URL\n"
+"                           (e.g. http://server.example:8080/), through\n"
+"                           the proxy; resumes after a cut connection\n"
+"      --tunnel-transport MODE  stream, http or auto (default auto:\n"
+"                           stream, http when the proxy refuses CONNECT)\n"
+"      --resume-timeout SECONDS  how long to try to resume (default 120)\n"
+"      --keepalive SECONDS  quiet time before a keep-alive (default 25)\n"
+"      --token-file FILE    culvert serve's token (mode 600)\n"
 "  -v, --verbose            show each step; twice: the protocol heads too\n"
 "  -q, --quiet              print errors only\n"
 "  -h, --help               show this help\n"
@@ -168,6 +186,8 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 	o->timeout = 30;
 	o->family = AF_UNSPEC;
 	o->auth_allow = AUTH_ALLOW_ANY;
+	o->resume_timeout = 120;
+	o->keepalive = 25;
 
 	opterr = 0;
 	optind = 1;
@@ -274,6 +294,36 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 		case OPT_SYSLOG:
 			o->syslog = true;
 			break;
+		case OPT_TUNNEL:
+			o->tunnel = optarg;
+			break;
+		case OPT_TUNNEL_TRANSPORT:
+			if (strcmp(optarg, "auto") == 0)
+				o->tunnel_transport = TT_AUTO;
+			else if (strcmp(optarg, "stream") == 0)
+				o->tunnel_transport = TT_STREAM;
+			else if (strcmp(optarg, "http") == 0)
+				o->tunnel_transport = TT_HTTP;
+			else {
+				snprintf(err, errlen, "bad --tunnel-transport "
+				    "\"%.20s\": use stream, http or auto", optarg);
+				return OPT_ERROR;
+			}
+			break;
+		case OPT_RESUME_TIMEOUT:
+		case OPT_KEEPALIVE:
+			if (num_parse_seconds(optarg, 86400, ch ==
+			    OPT_KEEPALIVE ? &o->keepalive : &o->resume_timeout)
+			    == -1 || (ch == OPT_KEEPALIVE && o->keepalive < 1)) {
+				snprintf(err, errlen, "bad --%s \"%.20s\": give "
+				    "seconds", ch == OPT_KEEPALIVE ? "keepalive" :
+				    "resume-timeout", optarg);
+				return OPT_ERROR;
+			}
+			break;
+		case OPT_TOKEN_FILE:
+			o->token_file = optarg;
+			break;
 		case 'h':
 			return OPT_HELP;
 		case 'V':
@@ -314,5 +364,141 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 	}
 	o->host = argv[0];
 	o->port = argv[1];
+	return OPT_RUN;
+}
+
+static const struct option serve_longopts[] = {
+	{ "listen",		required_argument, NULL, 'l' },
+	{ "allow",		required_argument, NULL, 'a' },
+	{ "allow-file",		required_argument, NULL, 'A' },
+	{ "token-file",		required_argument, NULL, 'T' },
+	{ "insecure-no-token",	no_argument,	   NULL, 'I' },
+	{ "resume-timeout",	required_argument, NULL, 'R' },
+	{ "poll-timeout",	required_argument, NULL, 'P' },
+	{ "max-sessions",	required_argument, NULL, 'S' },
+	{ "syslog",		no_argument,	   NULL, 'Y' },
+	{ "verbose",		no_argument,	   NULL, 'v' },
+	{ "quiet",		no_argument,	   NULL, 'q' },
+	{ "help",		no_argument,	   NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+void
+options_usage_serve(void)
+{
+	fputs(
+"usage: culvert serve [--listen [BIND:]PORT] --allow RULE... [options]\n"
+"The far end of culvert's tunnels (--tunnel) and a small CONNECT proxy.\n"
+"\n"
+"      --listen [BIND:]PORT   where to listen (default 127.0.0.1:8080)\n"
+"      --allow RULE           a target that may be reached: host:port,\n"
+"                             *.example.com:22, 10.0.0.0/8:*, [::1]:*\n"
+"                             (repeatable; none: every target refused)\n"
+"      --allow-file FILE      more rules, one a line\n"
+"      --token-file FILE      a shared secret (mode 600): every request\n"
+"                             must prove it knows it\n"
+"      --insecure-no-token    listen beyond loopback without a token\n"
+"      --resume-timeout SECONDS  how long a session waits for its client\n"
+"                             to come back (default 120)\n"
+"      --poll-timeout SECONDS  longest wait of a GET for data (default 25)\n"
+"      --max-sessions N       sessions at once (default 256)\n"
+"      --syslog               log to syslog, not stderr\n"
+"  -v, --verbose              more log lines\n"
+"  -q, --quiet                errors only\n"
+"  -h, --help                 show this help\n"
+"\n"
+"culvert does not encrypt: run ssh or TLS inside the tunnel.  See culvert(1).\n",
+	    stdout);
+}
+
+enum opt_result
+options_parse_serve(struct serve_options *so, int argc, char **argv,
+    char *err, size_t errlen)
+{
+	unsigned long long n;
+	int ch;
+
+	memset(so, 0, sizeof(*so));
+	so->listen = "127.0.0.1:8080";
+	so->resume_timeout = 120;
+	so->poll_timeout = 25;
+	so->max_sessions = 256;
+	so->max_conns = 1024;
+	opterr = 0;
+	optind = 2;		/* after "serve" */
+	while ((ch = getopt_long(argc, argv, ":hqv", serve_longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'l':
+			so->listen = optarg;
+			break;
+		case 'a':
+			if (so->nallow == sizeof(so->allow) /
+			    sizeof(so->allow[0])) {
+				snprintf(err, errlen, "too many --allow rules; "
+				    "use --allow-file");
+				return OPT_ERROR;
+			}
+			so->allow[so->nallow++] = optarg;
+			break;
+		case 'A':
+			so->allow_file = optarg;
+			break;
+		case 'T':
+			so->token_file = optarg;
+			break;
+		case 'I':
+			so->insecure_no_token = true;
+			break;
+		case 'R':
+		case 'P':
+			if (num_parse_seconds(optarg, 86400, ch == 'R' ?
+			    &so->resume_timeout : &so->poll_timeout) == -1 ||
+			    (ch == 'P' && so->poll_timeout < 1)) {
+				snprintf(err, errlen, "bad --%s \"%.20s\": give "
+				    "seconds", ch == 'R' ? "resume-timeout" :
+				    "poll-timeout", optarg);
+				return OPT_ERROR;
+			}
+			break;
+		case 'S':
+			if (num_parse(optarg, strlen(optarg), 100000, &n) ==
+			    -1 || n == 0) {
+				snprintf(err, errlen, "bad --max-sessions "
+				    "\"%.20s\": give 1 to 100000", optarg);
+				return OPT_ERROR;
+			}
+			so->max_sessions = (size_t)n;
+			if (so->max_conns < so->max_sessions * 3)
+				so->max_conns = so->max_sessions * 3;
+			break;
+		case 'Y':
+			so->syslog = true;
+			break;
+		case 'v':
+			if (so->verbosity < 2)
+				so->verbosity++;
+			break;
+		case 'q':
+			so->verbosity = -1;
+			break;
+		case 'h':
+			return OPT_HELP;
+		case ':':
+			snprintf(err, errlen, "option %s needs a value; see "
+			    "culvert serve --help", argv[optind - 1]);
+			return OPT_ERROR;
+		default:
+			snprintf(err, errlen, "unknown option %.40s for culvert "
+			    "serve; see culvert serve --help",
+			    argv[optind - 1]);
+			return OPT_ERROR;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "culvert serve takes no operands "
+		    "(\"%.40s\"); see culvert serve --help", argv[optind]);
+		return OPT_ERROR;
+	}
 	return OPT_RUN;
 }

@@ -17,6 +17,12 @@
 #define MAX_LISTEN	16	/* -L and -D, each */
 #define MAX_ALLOW	16	/* --allow-from */
 
+enum tunnel_transport {
+	TT_AUTO,		/* stream, else http when CONNECT is refused */
+	TT_STREAM,		/* a connection of its own */
+	TT_HTTP			/* POST and GET requests */
+};
+
 struct options {
 	char		*proxy[MAX_PROXIES];	/* -p, in argv: may hold userinfo */
 	size_t		 nproxy;
@@ -42,8 +48,29 @@ struct options {
 	const char	*allow_from[MAX_ALLOW];
 	size_t		 nallow_from;
 	bool		 syslog;
+	const char	*tunnel;	/* --tunnel URL of a culvert serve */
+	int		 tunnel_transport;	/* enum tunnel_transport */
+	double		 resume_timeout;	/* --resume-timeout */
+	double		 keepalive;		/* --keepalive */
+	const char	*token_file;	/* --token-file, or CULVERT_TOKEN_FILE */
 	const char	*host;		/* positional HOST */
 	const char	*port;		/* positional PORT */
+};
+
+/* culvert serve [options] */
+struct serve_options {
+	const char	*listen;	/* [BIND:]PORT, default 127.0.0.1:8080 */
+	const char	*allow[64];	/* --allow rules */
+	size_t		 nallow;
+	const char	*allow_file;
+	const char	*token_file;
+	bool		 insecure_no_token;
+	double		 resume_timeout; /* seconds a session waits */
+	double		 poll_timeout;	/* seconds a long-poll GET waits */
+	size_t		 max_sessions;
+	size_t		 max_conns;
+	int		 verbosity;
+	bool		 syslog;
 };
 
 enum opt_result {
@@ -60,5 +87,9 @@ enum opt_result {
 enum opt_result	options_parse(struct options *, int, char **, char *,
 		    size_t);
 void		options_usage(void);
+/* argv[1] is "serve": parse the rest into *so. */
+enum opt_result	options_parse_serve(struct serve_options *so, int argc,
+		    char **argv, char *err, size_t errlen);
+void		options_usage_serve(void);
 
 #endif

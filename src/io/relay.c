@@ -231,22 +231,34 @@ out:
 	return n;
 }
 
-/* Write len bytes from memory to dst without blocking: >0, or -1 errno. */
+/* Write want bytes to fd (of kind) without blocking: >0, or -1 errno. */
 static ssize_t
-write_mem(const struct relay_dir *d, const unsigned char *p, size_t want)
+write_kind(int fd, int kind, const unsigned char *p, size_t want)
 {
-	switch (d->dstkind) {
+	switch (kind) {
 	case FD_SOCK:
-		return send(d->dst, p, want, MSG_DONTWAIT | MSG_NOSIGNAL);
+		return send(fd, p, want, MSG_DONTWAIT | MSG_NOSIGNAL);
 	case FD_FIFO:
-		if ((want = pipe_space(d->dst, want)) == 0) {
+		if ((want = pipe_space(fd, want)) == 0) {
 			errno = EAGAIN;
 			return -1;
 		}
-		return write(d->dst, p, want);
+		return write(fd, p, want);
 	default:
-		return write(d->dst, p, want);
+		return write(fd, p, want);
 	}
+}
+
+static ssize_t
+write_mem(const struct relay_dir *d, const unsigned char *p, size_t want)
+{
+	return write_kind(d->dst, d->dstkind, p, want);
+}
+
+ssize_t
+relay_write_local(int fd, const void *p, size_t len)
+{
+	return write_kind(fd, fd_kind(fd), p, len);
 }
 
 /* Write buffered bytes to dst: >0 written, -1 errno (EAGAIN: later). */

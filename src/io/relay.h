@@ -13,6 +13,8 @@
 #ifndef CULVERT_RELAY_H
 #define CULVERT_RELAY_H
 
+#include <sys/types.h>
+
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -106,6 +108,11 @@ int	relay_events(struct relay *r, const struct pollfd *pfd);
  * shared out, between 16 KiB and 1 MiB.
  */
 size_t	relay_pipe_budget(size_t tunnels);
+/*
+ * Write to an inherited descriptor (stdout) after poll() said writable,
+ * never blocking: bytes written, or -1 with errno (EAGAIN: later).
+ */
+ssize_t	relay_write_local(int fd, const void *p, size_t len);
 /* Run one relay to its end with its own poll() loop; as above. */
 int	relay_run(struct relay *r);
 void	relay_free(struct relay *r);

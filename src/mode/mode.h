@@ -70,5 +70,7 @@ void		 mode_log_event(void *arg, const struct tunnel_event *ev);
 
 int	mode_stdio(struct options *);
 int	mode_listen(struct options *);
+int	mode_tunnel(struct options *);
+int	mode_serve(const struct serve_options *);
 
 #endif

@@ -10,7 +10,6 @@
 
 #include "auth/auth.h"
 #include "proto/handshake.h"
-#include "util/num.h"
 #include "util/version.h"
 
 enum { HS_HTTP_HEAD, HS_HTTP_BODY, HS_DONE };
@@ -166,44 +165,6 @@ emit_response(struct handshake *h)
 		hs_emit(h, HSE_RECEIVED, line, n, 0);
 }
 
-/*
- * How the proxy will go on after a 407: the body length to drain when
- * the connection stays open, or -1 when it has to be reopened.
- */
-static long long
-reuse_length(const struct head *hd, const struct status *st)
-{
-	const char *name, *value;
-	size_t pos = 0, nl, vl, i;
-	long long len = -1;
-	bool keep = st->minor >= 1;
-
-	while (http_next_field(hd, &pos, &name, &nl, &value, &vl)) {
-		if (http_field_is(name, nl, "Content-Length")) {
-			unsigned long long v;
-
-			if (num_parse(value, vl, 999999999999ULL, &v) == -1 ||
-			    (len != -1 && (unsigned long long)len != v))
-				return -1;
-			len = (long long)v;
-		} else if (http_field_is(name, nl, "Transfer-Encoding"))
-			return -1;
-		else if (http_field_is(name, nl, "Connection") ||
-		    http_field_is(name, nl, "Proxy-Connection")) {
-			for (i = 0; i + 5 <= vl; i++) {
-				if (strncasecmp(value + i, "close", 5) == 0)
-					return -1;
-				if (i + 10 <= vl &&
-				    strncasecmp(value + i, "keep-alive", 10) == 0)
-					keep = true;
-			}
-		}
-	}
-	if (!keep || len > BODY_DRAIN_MAX)
-		return -1;
-	return len;
-}
-
 /* Answer a 407: retry on this connection, reconnect, or give up. */
 static enum step
 http_407(struct handshake *h, const struct status *st)
@@ -221,7 +182,7 @@ http_407(struct handshake *h, const struct status *st)
 		h->fail.http_status = st->code;
 		return STEP_FAIL;
 	}
-	body = reuse_length(&h->head, st);
+	body = http_reuse_length(&h->head, st, BODY_DRAIN_MAX);
 	if (body == -1) {
 		if (midway) {
 			failure_set(&h->fail, FAIL_AUTH, "proxy closed the "

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "proto/http.h"
+#include "util/num.h"
 
 enum head_result
 head_feed(struct head *h, const unsigned char *data, size_t len,
@@ -184,4 +185,39 @@ bool
 http_field_is(const char *name, size_t namelen, const char *want)
 {
 	return strlen(want) == namelen && strncasecmp(name, want, namelen) == 0;
+}
+
+long long
+http_reuse_length(const struct head *hd, const struct status *st,
+    long long max)
+{
+	const char *name, *value;
+	size_t pos = 0, nl, vl, i;
+	long long len = -1;
+	bool keep = st->minor >= 1;
+
+	while (http_next_field(hd, &pos, &name, &nl, &value, &vl)) {
+		if (http_field_is(name, nl, "Content-Length")) {
+			unsigned long long v;
+
+			if (num_parse(value, vl, 999999999999ULL, &v) == -1 ||
+			    (len != -1 && (unsigned long long)len != v))
+				return -1;
+			len = (long long)v;
+		} else if (http_field_is(name, nl, "Transfer-Encoding"))
+			return -1;
+		else if (http_field_is(name, nl, "Connection") ||
+		    http_field_is(name, nl, "Proxy-Connection")) {
+			for (i = 0; i + 5 <= vl; i++) {
+				if (strncasecmp(value + i, "close", 5) == 0)
+					return -1;
+				if (i + 10 <= vl &&
+				    strncasecmp(value + i, "keep-alive", 10) == 0)
+					keep = true;
+			}
+		}
+	}
+	if (!keep || len > max)
+		return -1;
+	return len;
 }

@@ -59,6 +59,14 @@ int		 http_next_field(const struct head *h, size_t *pos,
  */
 int		 http_next_line(const char *buf, size_t len, size_t *pos,
 		    const char **line, size_t *n);
+/*
+ * How the peer goes on after an answer with a body it sent with a length
+ * (a 407, an error): the body's length when the connection stays open
+ * and it is at most max bytes, or -1 when it must be reopened
+ * (Connection: close, HTTP/1.0 without keep-alive, no length, chunked).
+ */
+long long	 http_reuse_length(const struct head *hd, const struct status *st,
+		    long long max);
 /* Case-insensitive compare of a field name with a NUL-terminated one. */
 bool		 http_field_is(const char *name, size_t namelen,
 		    const char *want);

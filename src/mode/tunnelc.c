@@ -1,0 +1,1255 @@
+/*
+ * tunnelc.c: culvert --tunnel URL HOST PORT: stdin and stdout carried by
+ * a session of culvert serve (proto/session.h), over one of two
+ * transports, and resumed when the transport breaks:
+ *
+ *	stream	a connection of its own to the server, through the proxy
+ *		(CONNECT or SOCKS) or straight; frames both ways
+ *	http	POST requests carry stdin, long-poll GETs bring stdout back,
+ *		through an HTTP proxy that forbids CONNECT
+ *
+ * Each side keeps what it sent until the other acknowledges it, so after
+ * a reset, a proxy restart or an idle cut culvert connects again (at
+ * once, then backing off to every 5 s) and both go on from the last byte
+ * acknowledged, until --resume-timeout.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto/hash.h"
+#include "crypto/wipe.h"
+#include "io/relay.h"
+#include "io/transport.h"
+#include "io/tunnel.h"
+#include "mode/mode.h"
+#include "proto/request.h"
+#include "proto/session.h"
+#include "route/noproxy.h"
+#include "route/proxyenv.h"
+#include "util/log.h"
+#include "util/num.h"
+#include "util/random.h"
+
+#define UP_CAP		(1024 * 1024)	/* stdin bytes not yet acknowledged */
+#define OUTQ_MAX	(4 * 1024 * 1024) /* stdout bytes not yet written */
+#define DATA_CHUNK	(64 * 1024)	/* payload of one stream frame */
+#define ACK_EVERY	(256 * 1024)	/* acknowledge at least this often */
+#define BACKOFF_MAX_MS	5000
+#define OPEN_TIMEOUT_S	30		/* opening one connection */
+
+enum cstate {
+	K_IDLE,		/* no connection, or one kept alive between requests */
+	K_OPEN,		/* the tunnel machine opens the connection */
+	K_SEND,		/* writing a request */
+	K_RECV,		/* reading its response */
+	K_FRAMES	/* stream transport: frames both ways */
+};
+
+enum creq { R_NONE, R_OPEN, R_UP, R_DOWN, R_CLOSE, R_STREAM };
+
+struct client;
+
+struct conn {
+	const char	*name;
+	struct client	*cl;
+	enum cstate	 state;
+	struct tunnel	*t;
+	struct transport tr;
+	bool		 have_tr;
+	enum creq	 kind;
+	struct request	 rq;
+	bool		 rq_live;
+	size_t		 sent;		/* of rq.out */
+	long long	 deadline;
+	long long	 retry_at;
+	char		 target[2600];	/* the request-target */
+	char		 extra[512];	/* header lines */
+	/* an http POST in flight: what it carries */
+	uint64_t	 post_off;
+	size_t		 post_len;
+	bool		 post_eof;
+	/* frames */
+	unsigned char	*in;
+	size_t		 inlen, incap;
+	unsigned char	*out;
+	size_t		 outlen, outoff, outcap;
+	long long	 last_rx, last_tx;
+	bool		 pinged;
+};
+
+struct client {
+	struct options	*o;
+	struct route	*route;		/* to the server, or to the proxy */
+	bool		 absolute;	/* requests to an HTTP proxy */
+	struct target	 server;
+	struct target	 proxy;		/* when absolute */
+	char		 authority[300];
+	char		 prefix[1024];	/* the URL's path, ending in '/' */
+	struct target	 target;	/* HOST PORT */
+	unsigned char	 token[SESS_TOKEN_MAX];
+	size_t		 toklen;
+	bool		 have_token;
+	int		 transport;	/* TT_STREAM or TT_HTTP */
+	bool		 may_fall_back;	/* auto: http when CONNECT is refused */
+	char		 sid[SESS_ID_LEN + 1];
+	bool		 opened;	/* the session exists */
+	/* upstream: stdin -> server */
+	unsigned char	*up;
+	size_t		 uplen;		/* bytes from up_base on */
+	uint64_t	 up_base;	/* acknowledged by the server */
+	uint64_t	 up_sent;	/* stream: sent on this connection */
+	bool		 in_eof;	/* stdin is done */
+	bool		 eof_acked;
+	/* downstream: server -> stdout */
+	uint64_t	 down_off;	/* received in order */
+	uint64_t	 down_acked;	/* the last ACK sent (stream) */
+	unsigned char	*outq;
+	size_t		 outqlen, outqcap;
+	bool		 down_eof;
+	bool		 out_gone;
+	/* health */
+	long long	 broken_since;	/* CLOCK_NEVER while it works */
+	unsigned	 backoff_ms;
+	char		 last_err[600];
+	struct conn	 stream, upc, downc;
+	struct failure	 fail;
+	bool		 failed;
+	bool		 finished;
+	unsigned long	 counter;
+};
+
+static void	conn_close(struct conn *);
+
+/* -- setting up ---------------------------------------------------- */
+
+/* "http://host[:port][/path]": the server and the path prefix. */
+static int
+parse_url(struct client *cl, const char *url, struct failure *f)
+{
+	const char *s = url, *slash, *colon, *hostend;
+	char host[300], port[8] = "80", err[256];
+	size_t len;
+
+	if (strncasecmp(s, "http://", 7) != 0) {
+		failure_set(f, FAIL_USAGE, "--tunnel wants an http:// URL of a "
+		    "culvert serve, e.g. http://server.example:8080/");
+		return -1;
+	}
+	s += 7;
+	slash = strchr(s, '/');
+	hostend = slash != NULL ? slash : s + strlen(s);
+	if (memchr(s, '@', (size_t)(hostend - s)) != NULL) {
+		failure_set(f, FAIL_USAGE, "--tunnel URL: no user names; the "
+		    "token goes in --token-file");
+		return -1;
+	}
+	if (*s == '[') {
+		const char *rb = memchr(s, ']', (size_t)(hostend - s));
+
+		if (rb == NULL) {
+			failure_set(f, FAIL_USAGE, "--tunnel URL: missing ']'");
+			return -1;
+		}
+		colon = rb + 1 < hostend && rb[1] == ':' ? rb + 1 : NULL;
+	} else
+		colon = memchr(s, ':', (size_t)(hostend - s));
+	len = (size_t)((colon != NULL ? colon : hostend) - s);
+	if (len == 0 || len >= sizeof(host) || (colon != NULL &&
+	    ((size_t)(hostend - colon - 1) >= sizeof(port) ||
+	    hostend == colon + 1))) {
+		failure_set(f, FAIL_USAGE, "--tunnel URL: bad host or port");
+		return -1;
+	}
+	memcpy(host, s, len);
+	host[len] = '\0';
+	if (colon != NULL) {
+		memcpy(port, colon + 1, (size_t)(hostend - colon - 1));
+		port[hostend - colon - 1] = '\0';
+	}
+	if (target_parse(&cl->server, host, port, err, sizeof(err)) == -1) {
+		failure_set(f, FAIL_USAGE, "--tunnel URL: %s", err);
+		return -1;
+	}
+	target_format(cl->server.host, cl->server.port, cl->authority,
+	    sizeof(cl->authority));
+	len = slash != NULL ? strcspn(slash, "?#") : 0;
+	if (len + 2 >= sizeof(cl->prefix)) {
+		failure_set(f, FAIL_USAGE, "--tunnel URL: the path is too long");
+		return -1;
+	}
+	if (len == 0)
+		snprintf(cl->prefix, sizeof(cl->prefix), "/");
+	else {
+		memcpy(cl->prefix, slash, len);
+		cl->prefix[len] = '\0';
+		if (cl->prefix[len - 1] != '/')
+			strcat(cl->prefix, "/");
+	}
+	for (s = cl->prefix; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f || *s == '%') {
+			failure_set(f, FAIL_USAGE, "--tunnel URL: the path "
+			    "holds a space, a control byte or '%%'");
+			return -1;
+		}
+	return 0;
+}
+
+static int
+read_token(struct client *cl, const char *path, struct failure *f)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		failure_set(f, FAIL_USAGE, "cannot open the token file %s: %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 077) != 0 || (st.st_uid != getuid() &&
+	    st.st_uid != 0)) {
+		close(fd);
+		failure_set(f, FAIL_USAGE, "the token file %s must be a regular "
+		    "file of yours with mode 600 (chmod 600 %s)", path, path);
+		return -1;
+	}
+	n = read(fd, cl->token, sizeof(cl->token));
+	close(fd);
+	while (n > 0 && (cl->token[n - 1] == '\n' || cl->token[n - 1] == '\r'))
+		n--;
+	if (n <= 0) {
+		failure_set(f, FAIL_USAGE, "the token file %s is empty", path);
+		return -1;
+	}
+	cl->toklen = (size_t)n;
+	cl->have_token = true;
+	return 0;
+}
+
+static void
+bad_entry(const char *entry, void *arg)
+{
+	(void)entry;
+	(void)arg;
+}
+
+/*
+ * The route to the server.  With one HTTP proxy the http transport
+ * talks to the proxy itself (absolute-form requests), which works where
+ * CONNECT is forbidden; the stream transport goes through it with
+ * CONNECT, as everything else does.
+ */
+static int
+make_route(struct client *cl, struct failure *f)
+{
+	struct options *o = cl->o;
+	struct route_origin origin;
+	const char *list;
+
+	if ((cl->route = mode_route_build(o, NULL, &origin, f)) == NULL) {
+		if (f->kind != FAIL_USAGE || o->nproxy > 0 ||
+		    proxyenv_proxy(NULL) != NULL)
+			return -1;
+		/* No proxy at all: straight to the server. */
+		if ((cl->route = route_new()) == NULL) {
+			failure_set(f, FAIL_IO, "out of memory");
+			return -1;
+		}
+		cl->route->family = o->family;
+		log_info("no proxy: reaching the server directly");
+		return 0;
+	}
+	list = proxyenv_noproxy(o->no_proxy, NULL);
+	if (list != NULL && noproxy_match(list, cl->server.host,
+	    cl->server.port, bad_entry, NULL)) {
+		log_info("%s matches the no-proxy list: reaching the server "
+		    "directly", cl->server.host);
+		route_unref(cl->route);
+		if ((cl->route = route_new()) == NULL) {
+			failure_set(f, FAIL_IO, "out of memory");
+			return -1;
+		}
+		cl->route->family = o->family;
+		return 0;
+	}
+	return mode_route_creds(o, cl->route, &origin, true, f);
+}
+
+/* -- requests ------------------------------------------------------ */
+
+/* Write the request-target and the headers of a session request. */
+static void
+prepare(struct conn *c, enum creq kind, const char *method,
+    const char *query)
+{
+	struct client *cl = c->cl;
+	static const char *const names[] = {
+		[R_OPEN] = "open", [R_UP] = "up", [R_DOWN] = "down",
+		[R_CLOSE] = "close", [R_STREAM] = "stream"
+	};
+	char path[2048], auth[200], nonce[SESS_NONCE_LEN + 1];
+	unsigned char rnd[SESS_NONCE_LEN / 2];
+
+	(void)snprintf(path, sizeof(path), "%sculvert/%s?%s&n=%lu", cl->prefix,
+	    names[kind], query, ++cl->counter);
+	auth[0] = '\0';
+	if (cl->have_token) {
+		if (random_bytes(rnd, sizeof(rnd)) == -1)
+			memset(rnd, 0, sizeof(rnd));
+		hash_hex(rnd, sizeof(rnd), nonce);
+		sess_auth_value(cl->token, cl->toklen, method, path, nonce,
+		    (long long)time(NULL), auth, sizeof(auth));
+	}
+	(void)snprintf(c->extra, sizeof(c->extra), "Cache-Control: no-store, "
+	    "no-transform\r\nPragma: no-cache\r\n%s%s%s", auth[0] != '\0' ?
+	    "X-Culvert-Auth: " : "", auth, auth[0] != '\0' ? "\r\n" : "");
+	if (cl->absolute && c != &cl->stream)
+		(void)snprintf(c->target, sizeof(c->target), "http://%s%s",
+		    cl->authority, path);
+	else
+		(void)snprintf(c->target, sizeof(c->target), "%s", path);
+	c->kind = kind;
+	request_free(&c->rq);
+	memset(&c->rq, 0, sizeof(c->rq));
+	c->rq.method = method;
+	c->rq.target = c->target;
+	c->rq.host = cl->authority;
+	c->rq.extra = c->extra;
+	c->rq.body_max = 2 * 1024 * 1024;
+	c->rq.via_proxy = cl->absolute && c != &cl->stream;
+	c->rq.auth_allow = cl->route->auth_allow;
+	if (c->rq.via_proxy && cl->route->nhops > 0)
+		c->rq.creds = cl->route->hop[0].alt[0].creds;
+	c->rq_live = true;
+}
+
+/* Start a prepared request on c's open connection. */
+static void
+send_request(struct conn *c)
+{
+	struct failure f;
+
+	if (request_start(&c->rq) != STEP_SEND) {
+		f = c->rq.fail;
+		c->cl->fail = f;
+		c->cl->failed = true;
+		return;
+	}
+	c->sent = 0;
+	c->state = K_SEND;
+	c->deadline = clock_ms() + (long long)(c->cl->o->keepalive * 2000) +
+	    30000;
+	log_debug("%s: %s %s", c->name, c->rq.method, c->target);
+}
+
+/* -- health --------------------------------------------------------- */
+
+static void
+working(struct client *cl)
+{
+	if (cl->broken_since != CLOCK_NEVER && cl->opened)
+		log_info("the session goes on");
+	cl->broken_since = CLOCK_NEVER;
+	cl->backoff_ms = 0;
+}
+
+/* c's connection broke (why): close it, come back after a back-off. */
+static void
+broken(struct conn *c, const char *why)
+{
+	struct client *cl = c->cl;
+	long long now = clock_ms();
+
+	snprintf(cl->last_err, sizeof(cl->last_err), "%s", why);
+	if (cl->opened)
+		log_info("%s transport broke: %s; resuming", c->name, why);
+	conn_close(c);
+	if (cl->broken_since == CLOCK_NEVER)
+		cl->broken_since = now;
+	c->retry_at = now + cl->backoff_ms;
+	cl->backoff_ms = cl->backoff_ms == 0 ? 250 : cl->backoff_ms * 2;
+	if (cl->backoff_ms > BACKOFF_MAX_MS)
+		cl->backoff_ms = BACKOFF_MAX_MS;
+}
+
+/* A failure that no retry mends. */
+static void
+fatal(struct client *cl, const struct failure *f)
+{
+	if (!cl->failed) {
+		cl->fail = *f;
+		cl->failed = true;
+	}
+}
+
+/* The server answered a session request with an error status. */
+static void
+server_refused(struct conn *c)
+{
+	struct client *cl = c->cl;
+	struct failure f;
+	enum fail_kind kind;
+	int code = c->rq.st.code;
+	size_t n = c->rq.rlen;
+
+	while (n > 0 && (c->rq.rbody[n - 1] == '\n' || c->rq.rbody[n - 1] ==
+	    '\r'))
+		n--;
+	kind = code == 401 || code == 407 ? FAIL_AUTH : code == 504 ?
+	    FAIL_TIMEOUT : code == 403 || code == 502 || code == 503 ?
+	    FAIL_REFUSED : code == 410 ? FAIL_IO : FAIL_PROTO;
+	if (code == 410)
+		failure_set(&f, kind, "the session is gone on the server "
+		    "(it ended, or waited longer than its --resume-timeout): "
+		    "%.200s", c->rq.st.line);
+	else
+		failure_set(&f, kind, "culvert serve at %s answered %s%s%.*s",
+		    cl->authority, c->rq.st.line, n > 0 ? ": " : "",
+		    (int)(n < 300 ? n : 300), c->rq.rbody != NULL ?
+		    (const char *)c->rq.rbody : "");
+	f.http_status = code;
+	fatal(cl, &f);
+}
+
+/* -- frames (stream) ------------------------------------------------ */
+
+static int
+grow(unsigned char **p, size_t *cap, size_t need)
+{
+	size_t n = *cap == 0 ? 65536 : *cap;
+	unsigned char *q;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	if ((q = realloc(*p, n)) == NULL)
+		return -1;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+static void
+frame_out(struct conn *c, enum sess_frame_type type, uint64_t off,
+    const void *p, size_t len)
+{
+	if (c->outoff > 0 && c->outoff == c->outlen)
+		c->outoff = c->outlen = 0;
+	if (grow(&c->out, &c->outcap, c->outlen + SESS_FRAME_HDR + len) == -1)
+		return;
+	c->outlen += sess_frame_header(c->out + c->outlen, type,
+	    (uint32_t)len, off);
+	if (len > 0)
+		memcpy(c->out + c->outlen, p, len);
+	c->outlen += len;
+	c->last_tx = clock_ms();
+}
+
+/* New downstream bytes at off: the new part goes to stdout's queue. */
+static void
+deliver(struct client *cl, uint64_t off, const unsigned char *p, size_t len)
+{
+	size_t skip;
+
+	if (off > cl->down_off || off + len <= cl->down_off)
+		return;		/* a gap cannot happen; old bytes again */
+	skip = (size_t)(cl->down_off - off);
+	if (grow(&cl->outq, &cl->outqcap, cl->outqlen + len - skip) == -1)
+		return;
+	memcpy(cl->outq + cl->outqlen, p + skip, len - skip);
+	cl->outqlen += len - skip;
+	cl->down_off += len - skip;
+}
+
+/* The server has everything before ack: drop it from the buffer. */
+static void
+acked(struct client *cl, uint64_t ack)
+{
+	size_t drop;
+
+	if (ack <= cl->up_base || ack > cl->up_base + cl->uplen)
+		return;
+	drop = (size_t)(ack - cl->up_base);
+	memmove(cl->up, cl->up + drop, cl->uplen - drop);
+	cl->uplen -= drop;
+	cl->up_base = ack;
+	if (cl->up_sent < ack)
+		cl->up_sent = ack;
+}
+
+/* Queue what the stream owes the server: data, EOF, ACK, keep-alive. */
+static void
+stream_fill(struct conn *c)
+{
+	struct client *cl = c->cl;
+	long long now = clock_ms();
+
+	while (c->outlen - c->outoff < 2 * DATA_CHUNK &&
+	    cl->up_sent < cl->up_base + cl->uplen) {
+		size_t at = (size_t)(cl->up_sent - cl->up_base);
+		size_t len = cl->uplen - at;
+
+		if (len > DATA_CHUNK)
+			len = DATA_CHUNK;
+		frame_out(c, FRAME_DATA, cl->up_sent, cl->up + at, len);
+		cl->up_sent += len;
+	}
+	if (cl->in_eof && cl->o->shutdown && !cl->eof_acked &&
+	    cl->up_sent == cl->up_base + cl->uplen) {
+		frame_out(c, FRAME_EOF, cl->up_sent, NULL, 0);
+		cl->eof_acked = true;	/* sent; a resume sends it again */
+	}
+	if (cl->down_off != cl->down_acked && (cl->down_off - cl->down_acked >=
+	    ACK_EVERY || c->inlen == 0)) {
+		frame_out(c, FRAME_ACK, cl->down_off, NULL, 0);
+		cl->down_acked = cl->down_off;
+	}
+	if (!c->pinged && now - c->last_tx >= (long long)(cl->o->keepalive *
+	    1000)) {
+		frame_out(c, FRAME_PING, 0, NULL, 0);
+		c->pinged = true;
+	}
+}
+
+/* Frames from the server; -1 when the connection is no good. */
+static int
+stream_frames(struct conn *c)
+{
+	struct client *cl = c->cl;
+	struct sess_frame f;
+	size_t used;
+	int r;
+
+	while ((r = sess_frame_parse(c->in, c->inlen, &f, &used)) == 1) {
+		switch (f.type) {
+		case FRAME_DATA:
+			deliver(cl, f.off, f.payload, f.len);
+			break;
+		case FRAME_EOF:
+			if (f.off == cl->down_off)
+				cl->down_eof = true;
+			break;
+		case FRAME_ACK:
+			acked(cl, f.off);
+			break;
+		case FRAME_PING:
+			break;
+		case FRAME_CLOSE: {
+			struct failure fl;
+
+			if (cl->down_eof)
+				break;
+			failure_set(&fl, FAIL_IO, "culvert serve ended the "
+			    "session: %.*s", (int)(f.len < 200 ? f.len : 200),
+			    (const char *)f.payload);
+			fatal(cl, &fl);
+			break;
+		}
+		}
+		memmove(c->in, c->in + used, c->inlen - used);
+		c->inlen -= used;
+	}
+	return r == -1 ? -1 : 0;
+}
+
+/* -- connections ----------------------------------------------------- */
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->t != NULL) {
+		tunnel_free(c->t);
+		c->t = NULL;
+	}
+	if (c->have_tr) {
+		transport_close(&c->tr);
+		c->have_tr = false;
+	}
+	if (c->rq_live) {
+		request_free(&c->rq);
+		c->rq_live = false;
+	}
+	c->kind = R_NONE;
+	c->inlen = 0;
+	c->outlen = c->outoff = 0;
+	c->state = K_IDLE;
+	c->deadline = CLOCK_NEVER;
+}
+
+/* Open a connection for c: to the proxy (absolute) or to the server. */
+static void
+conn_open(struct conn *c)
+{
+	struct client *cl = c->cl;
+	struct deadline d;
+	struct route *r = cl->route;
+	const struct target *to = &cl->server;
+	struct route *direct = NULL;
+
+	if (cl->absolute && c != &cl->stream) {
+		if ((direct = route_new()) == NULL)
+			return;
+		direct->family = cl->route->family;
+		r = direct;
+		to = &cl->proxy;
+	}
+	deadline_set(&d, OPEN_TIMEOUT_S);
+	c->t = tunnel_new(r, to, &d, mode_log_event, NULL);
+	route_unref(direct);
+	if (c->t == NULL)
+		return;
+	c->state = K_OPEN;
+	c->deadline = CLOCK_NEVER;
+	log_debug("%s: connecting", c->name);
+}
+
+/* What an http connection should do next, if anything. */
+static bool
+next_http_request(struct conn *c)
+{
+	struct client *cl = c->cl;
+	char q[400];
+	size_t len;
+
+	if (c == &cl->upc && !cl->opened) {
+		snprintf(q, sizeof(q), "t=%s", cl->target.host);
+		if (target_is_ipv6(cl->target.host))
+			snprintf(q, sizeof(q), "t=[%s]:%u", cl->target.host,
+			    cl->target.port);
+		else
+			snprintf(q, sizeof(q), "t=%s:%u", cl->target.host,
+			    cl->target.port);
+		prepare(c, R_OPEN, "POST", q);
+		return true;
+	}
+	if (!cl->opened)
+		return false;
+	if (c == &cl->downc) {
+		if (cl->down_eof || cl->outqlen > OUTQ_MAX / 2)
+			return false;
+		snprintf(q, sizeof(q), "s=%s&a=%llu", cl->sid,
+		    (unsigned long long)cl->down_off);
+		prepare(c, R_DOWN, "GET", q);
+		return true;
+	}
+	len = cl->uplen < SESS_BODY_MAX ? cl->uplen : SESS_BODY_MAX;
+	if (len == 0 && !(cl->in_eof && cl->o->shutdown && !cl->eof_acked))
+		return false;
+	c->post_off = cl->up_base;
+	c->post_len = len;
+	c->post_eof = cl->in_eof && cl->o->shutdown && len == cl->uplen;
+	snprintf(q, sizeof(q), "s=%s&o=%llu%s", cl->sid,
+	    (unsigned long long)c->post_off, c->post_eof ? "&eof=1" : "");
+	prepare(c, R_UP, "POST", q);
+	c->rq.body = cl->up;
+	c->rq.bodylen = len;
+	return true;
+}
+
+/* A response arrived on c. */
+static void
+response(struct conn *c)
+{
+	struct client *cl = c->cl;
+	const char *v;
+	size_t vl;
+	unsigned long long n;
+	bool keep = c->rq.keep;
+
+	if (c->rq.st.code != 200) {
+		if (c->rq.st.code == 409 && c->kind == R_STREAM) {
+			struct failure f;
+
+			failure_set(&f, FAIL_IO, "the server cannot resume the "
+			    "session from byte %llu", (unsigned long long)
+			    cl->down_off);
+			fatal(cl, &f);
+			return;
+		}
+		server_refused(c);
+		return;
+	}
+	working(cl);
+	if ((c->kind == R_OPEN || c->kind == R_STREAM) && !cl->opened) {
+		if (request_field(&c->rq, "X-Culvert-Session", &v, &vl) == -1 ||
+		    vl != SESS_ID_LEN) {
+			struct failure f;
+
+			failure_set(&f, FAIL_PROTO, "%s did not answer like a "
+			    "culvert serve (no session id); is the --tunnel "
+			    "URL right?", cl->authority);
+			fatal(cl, &f);
+			return;
+		}
+		memcpy(cl->sid, v, SESS_ID_LEN);
+		cl->sid[SESS_ID_LEN] = '\0';
+		cl->opened = true;
+		log_info("session %.8s to %s:%u is open over %s", cl->sid,
+		    cl->target.host, cl->target.port, cl->transport ==
+		    TT_STREAM ? "the stream transport" : "HTTP requests");
+	}
+	if (request_field(&c->rq, "X-Culvert-Ack", &v, &vl) == 0 &&
+	    num_parse(v, vl, 1ULL << 62, &n) == 0) {
+		acked(cl, n);
+		if (c->kind == R_STREAM)
+			cl->up_sent = cl->up_base;	/* resend from here */
+		if (c->kind == R_UP && c->post_eof && n == c->post_off +
+		    c->post_len)
+			cl->eof_acked = true;
+	}
+	if (c->kind == R_DOWN) {
+		uint64_t off = 0;
+
+		if (request_field(&c->rq, "X-Culvert-Offset", &v, &vl) == 0 &&
+		    num_parse(v, vl, 1ULL << 62, &n) == 0)
+			off = n;
+		deliver(cl, off, c->rq.rbody, c->rq.rlen);
+		if (request_field(&c->rq, "X-Culvert-Eof", &v, &vl) == 0 &&
+		    off + c->rq.rlen == cl->down_off)
+			cl->down_eof = true;
+	}
+	if (c->kind == R_STREAM) {
+		request_free(&c->rq);
+		c->rq_live = false;
+		c->state = K_FRAMES;
+		c->last_rx = c->last_tx = clock_ms();
+		c->pinged = false;
+		cl->down_acked = cl->down_off;
+		return;
+	}
+	request_free(&c->rq);
+	c->rq_live = false;
+	c->kind = R_NONE;
+	c->state = K_IDLE;
+	c->deadline = CLOCK_NEVER;
+	if (!keep) {
+		transport_close(&c->tr);
+		c->have_tr = false;
+	}
+}
+
+/* Read what the connection has: a response, or frames. */
+static void
+conn_read(struct conn *c)
+{
+	unsigned char scratch[TRANSPORT_READ_MAX];
+	const unsigned char *data;
+	size_t len, used = 0;
+	enum step s;
+	int rc;
+
+	if (c->state == K_FRAMES) {
+		ssize_t n;
+
+		if (c->inlen > 0 && transport_pending(&c->tr) == 0 &&
+		    grow(&c->in, &c->incap, c->inlen + 65536) == -1)
+			return;
+		if (grow(&c->in, &c->incap, c->inlen + 65536) == -1)
+			return;
+		if (transport_pending(&c->tr) > 0) {
+			/* Bytes that came with the 200: frames already. */
+			memcpy(c->in + c->inlen, c->tr.buf, c->tr.len);
+			c->inlen += c->tr.len;
+			c->tr.len = 0;
+			n = 1;
+		} else {
+			n = read(c->tr.rfd, c->in + c->inlen, c->incap -
+			    c->inlen);
+			if (n > 0)
+				c->inlen += (size_t)n;
+		}
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+			broken(c, n == 0 ? "the server or the proxy closed "
+			    "the connection" : strerror(errno));
+			return;
+		}
+		c->last_rx = clock_ms();
+		c->pinged = false;
+		if (stream_frames(c) == -1)
+			broken(c, "the server sent something that is not a "
+			    "frame");
+		return;
+	}
+	rc = transport_read(&c->tr, scratch, &data, &len);
+	if (rc == -1)
+		return;
+	if (rc == -2) {
+		broken(c, strerror(errno));
+		return;
+	}
+	s = request_input(&c->rq, data, len, rc == 0, &used);
+	if (transport_consume(&c->tr, used, s == STEP_NEED && rc != 0) == -1) {
+		broken(c, "the connection closed");
+		return;
+	}
+	switch (s) {
+	case STEP_NEED:
+		if (rc == 0)
+			broken(c, "the connection closed");
+		return;
+	case STEP_DONE:
+		response(c);
+		return;
+	case STEP_SEND:
+		c->sent = 0;
+		c->state = K_SEND;
+		return;
+	case STEP_RECONNECT:
+		transport_close(&c->tr);
+		c->have_tr = false;
+		conn_open(c);
+		return;
+	case STEP_FAIL:
+		if (c->rq.fail.kind == FAIL_PROTO && rc == 0)
+			broken(c, c->rq.fail.msg);
+		else
+			fatal(c->cl, &c->rq.fail);
+		return;
+	}
+}
+
+/* Write what c owes: the request, or frames. */
+static void
+conn_write(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->state == K_FRAMES) {
+		stream_fill(c);
+		while (c->outoff < c->outlen) {
+			n = transport_write(&c->tr, c->out + c->outoff,
+			    c->outlen - c->outoff);
+			if (n > 0)
+				c->outoff += (size_t)n;
+			else if (n == -1 && (errno == EAGAIN || errno == EINTR))
+				return;
+			else {
+				broken(c, strerror(errno));
+				return;
+			}
+			stream_fill(c);
+		}
+		return;
+	}
+	while (c->sent < c->rq.outlen) {
+		n = transport_write(&c->tr, c->rq.out + c->sent,
+		    c->rq.outlen - c->sent);
+		if (n > 0)
+			c->sent += (size_t)n;
+		else if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		else {
+			broken(c, strerror(errno));
+			return;
+		}
+	}
+	c->state = K_RECV;
+}
+
+/* The tunnel machine finished opening c. */
+static void
+conn_opened(struct conn *c, enum tunnel_status st)
+{
+	struct client *cl = c->cl;
+	const struct failure *f = tunnel_failure(c->t);
+
+	if (st == TUNNEL_FAILED) {
+		struct failure copy = *f;
+
+		tunnel_free(c->t);
+		c->t = NULL;
+		c->state = K_IDLE;
+		if (!cl->opened && c == &cl->stream && cl->may_fall_back &&
+		    copy.kind == FAIL_REFUSED) {
+			log_info("the proxy refused CONNECT to the server (%s); "
+			    "using HTTP requests", copy.msg);
+			cl->transport = TT_HTTP;
+			cl->absolute = cl->route->nhops == 1 &&
+			    cl->route->hop[0].nalt == 1 &&
+			    cl->route->hop[0].alt[0].px.scheme == SCHEME_HTTP;
+			if (cl->absolute) {
+				snprintf(cl->proxy.host, sizeof(cl->proxy.host),
+				    "%s", cl->route->hop[0].alt[0].px.host);
+				cl->proxy.port = cl->route->hop[0].alt[0].px.port;
+			}
+			return;
+		}
+		if (!cl->opened) {
+			fatal(cl, &copy);	/* nothing to resume yet */
+			return;
+		}
+		broken(c, copy.msg);
+		return;
+	}
+	tunnel_take(c->t, &c->tr);
+	c->have_tr = true;
+	tunnel_free(c->t);
+	c->t = NULL;
+	c->state = K_IDLE;
+	if (c == &cl->stream) {
+		char q[400];
+
+		if (cl->opened)
+			snprintf(q, sizeof(q), "s=%s&a=%llu", cl->sid,
+			    (unsigned long long)cl->down_off);
+		else if (target_is_ipv6(cl->target.host))
+			snprintf(q, sizeof(q), "t=[%s]:%u", cl->target.host,
+			    cl->target.port);
+		else
+			snprintf(q, sizeof(q), "t=%s:%u", cl->target.host,
+			    cl->target.port);
+		prepare(c, R_STREAM, "POST", q);
+		send_request(c);
+	}
+}
+
+/* Start what is due on every connection. */
+static void
+maintain(struct client *cl)
+{
+	long long now = clock_ms();
+	struct conn *list[3];
+	size_t i, n = 0;
+
+	if (cl->transport == TT_STREAM)
+		list[n++] = &cl->stream;
+	else {
+		list[n++] = &cl->upc;
+		list[n++] = &cl->downc;
+	}
+	for (i = 0; i < n; i++) {
+		struct conn *c = list[i];
+
+		if (cl->failed || c->state != K_IDLE)
+			continue;
+		if (c->retry_at > now)
+			continue;
+		if (c == &cl->stream) {
+			conn_open(c);
+			continue;
+		}
+		if (c == &cl->downc && !cl->opened)
+			continue;
+		if (!next_http_request(c)) {
+			request_free(&c->rq);
+			c->rq_live = false;
+			continue;
+		}
+		if (!c->have_tr) {
+			conn_open(c);
+			continue;
+		}
+		send_request(c);
+	}
+}
+
+/* The connection kept alive (or just opened) has a request waiting. */
+static void
+conn_ready(struct conn *c)
+{
+	if (c->state == K_IDLE && c->have_tr && c->rq_live && c->kind != R_NONE)
+		send_request(c);
+}
+
+/* -- the loop --------------------------------------------------------- */
+
+enum { P_IN, P_OUT, P_FIRST };
+
+static size_t
+conn_pollfds(struct conn *c, struct pollfd *pfd)
+{
+	size_t n = 0;
+
+	switch (c->state) {
+	case K_OPEN:
+		return tunnel_pollfds(c->t, pfd);
+	case K_SEND:
+		pfd[n].fd = c->tr.wfd;
+		pfd[n++].events = POLLOUT;
+		break;
+	case K_RECV:
+		pfd[n].fd = c->tr.rfd;
+		pfd[n++].events = POLLIN;
+		break;
+	case K_FRAMES:
+		stream_fill(c);
+		pfd[n].fd = c->tr.rfd;
+		pfd[n++].events = c->cl->outqlen < OUTQ_MAX ? POLLIN : 0;
+		if (c->outoff < c->outlen) {
+			pfd[n].fd = c->tr.wfd;
+			pfd[n++].events = POLLOUT;
+		}
+		break;
+	default:
+		break;
+	}
+	for (size_t i = 0; i < n; i++)
+		pfd[i].revents = 0;
+	return n;
+}
+
+static long long
+conn_timer(const struct conn *c)
+{
+	struct client *cl = c->cl;
+
+	switch (c->state) {
+	case K_OPEN:
+		return tunnel_timer(c->t);
+	case K_IDLE:
+		return c->retry_at > clock_ms() ? c->retry_at : CLOCK_NEVER;
+	case K_FRAMES:
+		/* the next keep-alive, or the end of our patience */
+		return timer_min(c->last_tx + (long long)(cl->o->keepalive *
+		    1000), c->last_rx + (long long)(cl->o->keepalive * 2000));
+	default:
+		return c->deadline;
+	}
+}
+
+static void
+conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
+{
+	long long now = clock_ms();
+	bool rd = false, wr = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+			rd = rd || pfd[i].fd == c->tr.rfd;
+		if (pfd[i].revents & (POLLOUT | POLLERR))
+			wr = wr || pfd[i].fd == c->tr.wfd;
+	}
+	switch (c->state) {
+	case K_OPEN: {
+		enum tunnel_status st = tunnel_events(c->t, pfd, n);
+
+		if (st != TUNNEL_BUSY) {
+			conn_opened(c, st);
+			conn_ready(c);
+		}
+		return;
+	}
+	case K_SEND:
+		if (wr)
+			conn_write(c);
+		else if (now >= c->deadline)
+			broken(c, "the request could not be sent in time");
+		return;
+	case K_RECV:
+		if (rd)
+			conn_read(c);
+		else if (now >= c->deadline)
+			broken(c, "no answer in time");
+		return;
+	case K_FRAMES:
+		if (rd)
+			conn_read(c);
+		if (c->state == K_FRAMES && (wr || c->outoff < c->outlen))
+			conn_write(c);
+		if (c->state == K_FRAMES && now - c->last_rx >=
+		    (long long)(c->cl->o->keepalive * 2000))
+			broken(c, "no sign of the server for two keep-alive "
+			    "periods");
+		return;
+	default:
+		return;
+	}
+}
+
+/* Read stdin into the upstream buffer. */
+static void
+read_stdin(struct client *cl)
+{
+	ssize_t n = read(STDIN_FILENO, cl->up + cl->uplen, UP_CAP - cl->uplen);
+
+	if (n > 0)
+		cl->uplen += (size_t)n;
+	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		cl->in_eof = true;
+}
+
+static void
+write_stdout(struct client *cl)
+{
+	ssize_t n = relay_write_local(STDOUT_FILENO, cl->outq, cl->outqlen);
+
+	if (n > 0) {
+		memmove(cl->outq, cl->outq + n, cl->outqlen - (size_t)n);
+		cl->outqlen -= (size_t)n;
+	} else if (n == -1 && errno != EAGAIN && errno != EINTR)
+		cl->out_gone = true;
+}
+
+/* Tell the server the session is over, best effort. */
+static void
+say_goodbye(struct client *cl)
+{
+	struct conn *c = cl->transport == TT_STREAM ? &cl->stream : &cl->upc;
+
+	if (!cl->opened)
+		return;
+	if (c->state == K_FRAMES) {
+		frame_out(c, FRAME_CLOSE, 0, "done", 4);
+		(void)transport_write(&c->tr, c->out + c->outoff,
+		    c->outlen - c->outoff);
+	} else if (c->have_tr && c->state == K_IDLE) {
+		char q[100];
+
+		snprintf(q, sizeof(q), "s=%s", cl->sid);
+		prepare(c, R_CLOSE, "POST", q);
+		if (request_start(&c->rq) == STEP_SEND)
+			(void)transport_write(&c->tr, c->rq.out, c->rq.outlen);
+	}
+}
+
+static int
+run(struct client *cl)
+{
+	struct pollfd pfd[P_FIRST + 3 * TUNNEL_PFD_MAX];
+	struct conn *conns[3] = { &cl->stream, &cl->upc, &cl->downc };
+	size_t slot[3], cnt[3], used, i;
+	long long at;
+
+	for (;;) {
+		maintain(cl);
+		if (cl->failed)
+			break;
+		if (cl->down_eof && cl->outqlen == 0)
+			break;		/* the far side is done */
+		if (cl->out_gone)
+			break;
+		if (cl->broken_since != CLOCK_NEVER && clock_ms() -
+		    cl->broken_since > (long long)(cl->o->resume_timeout *
+		    1000)) {
+			failure_set(&cl->fail, FAIL_IO, "could not %s the "
+			    "session within %.0f s (--resume-timeout): %s",
+			    cl->opened ? "resume" : "open",
+			    cl->o->resume_timeout, cl->last_err);
+			cl->failed = true;
+			break;
+		}
+		pfd[P_IN].fd = !cl->in_eof && cl->uplen < UP_CAP &&
+		    (cl->opened || cl->transport == TT_STREAM) ? STDIN_FILENO :
+		    -1;
+		pfd[P_IN].events = POLLIN;
+		pfd[P_OUT].fd = cl->outqlen > 0 ? STDOUT_FILENO : -1;
+		pfd[P_OUT].events = POLLOUT;
+		pfd[P_IN].revents = pfd[P_OUT].revents = 0;
+		used = P_FIRST;
+		at = cl->broken_since != CLOCK_NEVER ? cl->broken_since +
+		    (long long)(cl->o->resume_timeout * 1000) + 1 : CLOCK_NEVER;
+		for (i = 0; i < 3; i++) {
+			slot[i] = used;
+			cnt[i] = conn_pollfds(conns[i], pfd + used);
+			used += cnt[i];
+			at = timer_min(at, conn_timer(conns[i]));
+		}
+		if (poll(pfd, used, timer_poll_ms(at)) == -1 &&
+		    errno != EINTR) {
+			failure_set(&cl->fail, FAIL_IO, "poll: %s",
+			    strerror(errno));
+			cl->failed = true;
+			break;
+		}
+		if (pfd[P_IN].fd != -1 && pfd[P_IN].revents != 0)
+			read_stdin(cl);
+		if (pfd[P_OUT].fd != -1 && pfd[P_OUT].revents != 0)
+			write_stdout(cl);
+		for (i = 0; i < 3; i++)
+			conn_events(conns[i], pfd + slot[i], cnt[i]);
+	}
+	if (!cl->failed)
+		say_goodbye(cl);
+	return cl->failed ? -1 : 0;
+}
+
+int
+mode_tunnel(struct options *o)
+{
+	struct client cl;
+	const char *tokfile;
+	struct failure f;
+	char err[512];
+	int rc;
+
+	memset(&cl, 0, sizeof(cl));
+	cl.o = o;
+	cl.broken_since = CLOCK_NEVER;
+	cl.stream.name = "stream";
+	cl.upc.name = "upstream";
+	cl.downc.name = "downstream";
+	cl.stream.cl = cl.upc.cl = cl.downc.cl = &cl;
+	cl.stream.deadline = cl.upc.deadline = cl.downc.deadline = CLOCK_NEVER;
+	if (target_parse(&cl.target, o->host, o->port, err, sizeof(err)) ==
+	    -1) {
+		failure_set(&f, FAIL_USAGE, "%s", err);
+		goto failed;
+	}
+	if (o->fdpass) {
+		failure_set(&f, FAIL_USAGE, "--fdpass cannot go with --tunnel: "
+		    "culvert carries the tunnel's bytes itself");
+		goto failed;
+	}
+	if (parse_url(&cl, o->tunnel, &f) == -1)
+		goto failed;
+	tokfile = o->token_file != NULL ? o->token_file :
+	    getenv("CULVERT_TOKEN_FILE");
+	if (tokfile != NULL && *tokfile != '\0' &&
+	    read_token(&cl, tokfile, &f) == -1)
+		goto failed;
+	if (make_route(&cl, &f) == -1)
+		goto failed;
+	if ((cl.up = malloc(UP_CAP)) == NULL) {
+		failure_set(&f, FAIL_IO, "out of memory");
+		goto failed;
+	}
+	cl.transport = o->tunnel_transport == TT_HTTP ? TT_HTTP : TT_STREAM;
+	cl.may_fall_back = o->tunnel_transport == TT_AUTO;
+	if (cl.transport == TT_HTTP) {
+		cl.absolute = cl.route->nhops == 1 &&
+		    cl.route->hop[0].nalt == 1 &&
+		    cl.route->hop[0].alt[0].px.scheme == SCHEME_HTTP;
+		if (cl.absolute) {
+			snprintf(cl.proxy.host, sizeof(cl.proxy.host), "%s",
+			    cl.route->hop[0].alt[0].px.host);
+			cl.proxy.port = cl.route->hop[0].alt[0].px.port;
+		}
+	}
+	rc = run(&cl);
+	conn_close(&cl.stream);
+	conn_close(&cl.upc);
+	conn_close(&cl.downc);
+	free(cl.stream.in);
+	free(cl.stream.out);
+	free(cl.up);
+	free(cl.outq);
+	route_unref(cl.route);
+	wipe(cl.token, sizeof(cl.token));
+	if (rc == -1) {
+		log_error("%s", cl.fail.msg);
+		return mode_exit_status(&cl.fail);
+	}
+	log_info("session closed: %llu bytes sent, %llu received",
+	    (unsigned long long)(cl.up_base + cl.uplen),
+	    (unsigned long long)cl.down_off);
+	return EXIT_OK;
+failed:
+	route_unref(cl.route);
+	wipe(cl.token, sizeof(cl.token));
+	log_error("%s", f.msg);
+	return mode_exit_status(&f);
+}
