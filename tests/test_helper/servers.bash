@@ -219,7 +219,7 @@ _tinyproxy_config() {
 ## squid ###################################################################
 
 # start_squid [--name NAME] [--basic USER PASS]... [--digest USER PASS]...
-#             [--ntlm] [--realm REALM] [--] PORT...
+#             [--ntlm] [--realm REALM] [--deny-connect] [--] PORT...
 # squid 5 without cache, allowing CONNECT from localhost only to the given
 # ports (others: 403 Forbidden, checked before authentication).  With
 # --basic (basic_ncsa_auth, $apr1$ hashes from openssl), --digest
@@ -227,6 +227,8 @@ _tinyproxy_config() {
 # accepts any user and password) every request must authenticate; squid
 # offers the schemes in the order the options first appear (e.g. --ntlm
 # --basic u p: NTLM and Basic together).  Realm defaults to "culvert-test".
+# --deny-connect refuses every CONNECT (403) but lets plain requests
+# (GET, POST) through to any port, as a proxy that forbids tunnels does.
 # Runs as root in the foreground (-N) with cache_effective_user proxy.
 start_squid() {
 	_servers_parse_name SQUID "$@"
@@ -235,6 +237,7 @@ start_squid() {
 	_squid_basic=()
 	_squid_digest=()
 	_squid_realm=culvert-test
+	_squid_deny_connect=0
 	while (($#)); do
 		case $1 in
 		--basic | --digest)
@@ -256,6 +259,10 @@ start_squid() {
 		--realm)
 			_squid_realm=$2
 			shift 2
+			;;
+		--deny-connect)
+			_squid_deny_connect=1
+			shift
 			;;
 		--)
 			shift
@@ -306,6 +313,9 @@ _squid_config() {
 				;;
 			esac
 		done
+		if ((_squid_deny_connect)); then
+			echo "http_access deny CONNECT"
+		fi
 		echo "http_access deny CONNECT !culvert_ports"
 		echo "http_access deny !localhost"
 		if ((${#_squid_schemes[@]})); then
