@@ -134,6 +134,7 @@ config_free(struct lconfig *c)
 	for (i = 0; i < c->n; i++) {
 		free(c->spec[i].proxy);
 		free(c->spec[i].noproxy);
+		free(c->spec[i].tunnel);
 	}
 	c->n = 0;
 }
@@ -203,7 +204,7 @@ listener(struct lconfig *c, struct state *st, char **w, size_t n,
     unsigned line, bool *creds, char *err, size_t errlen)
 {
 	struct lspec s;
-	const char *via = NULL;
+	const char *via = NULL, *tunnel = NULL;
 	size_t args = strcmp(w[0], "forward") == 0 ? 3 : 2;
 
 	memset(&s, 0, sizeof(s));
@@ -233,7 +234,15 @@ listener(struct lconfig *c, struct state *st, char **w, size_t n,
 			return -1;
 		if (n == 4 && strcasecmp(w[3], "direct") == 0)
 			via = "direct";
-		else if (n == 5 && strcmp(w[3], "via") == 0) {
+		else if (n == 5 && strcmp(w[3], "via") == 0 &&
+		    strncmp(w[4], "tunnel+", 7) == 0) {
+			if (strncasecmp(w[4] + 7, "http://", 7) != 0) {
+				snprintf(err, errlen, "via tunnel+http://SERVER:"
+				    "PORT/ names a culvert serve");
+				return -1;
+			}
+			tunnel = w[4] + 7;
+		} else if (n == 5 && strcmp(w[3], "via") == 0) {
 			if (check_proxy(w[4], creds, err, errlen) == -1)
 				return -1;
 			via = w[4];
@@ -255,14 +264,17 @@ listener(struct lconfig *c, struct state *st, char **w, size_t n,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (st->noproxy != NULL && (s.noproxy = strdup(st->noproxy)) == NULL) {
+	if ((st->noproxy != NULL && (s.noproxy = strdup(st->noproxy)) ==
+	    NULL) || (tunnel != NULL && (s.tunnel = strdup(tunnel)) == NULL)) {
 		free(s.proxy);
+		free(s.noproxy);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (config_add(c, &s, err, errlen) == -1) {
 		free(s.proxy);
 		free(s.noproxy);
+		free(s.tunnel);
 		return -1;
 	}
 	return 0;

@@ -39,6 +39,7 @@ struct lspec {
 	char		*proxy;		/* proxies in force, "direct", or
 					   NULL: the command line's */
 	char		*noproxy;	/* NULL: the command line's */
+	char		*tunnel;	/* culvert serve's URL, or NULL */
 	double		 timeout;	/* < 0: the command line's */
 	double		 retry;		/* < 0: 60 s */
 	struct cidr	 allow[CONFIG_ALLOW_MAX];

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define LOOP_MEMBER_PFD	8	/* pollfd slots one member may fill */
+#define LOOP_MEMBER_PFD	24	/* pollfd slots one member may fill */
 
 struct loop_ops {
 	/* Fill pfd (LOOP_MEMBER_PFD slots at most); returns how many. */

@@ -9,6 +9,8 @@
  *	C_TUNNEL	the tunnel state machine opens the way
  *	C_REPLY		-D only: the client hears the outcome in its protocol
  *	C_RELAY		bytes flow both ways, half-closes included
+ *	C_SESSION	instead of C_TUNNEL to C_RELAY: a session of culvert
+ *			serve carries the connection (via tunnel+http://)
  *
  * The configuration (flags and -c FILE) is reloaded on SIGHUP and when the
  * file changes: listeners on the same address and port take the new
@@ -56,7 +58,7 @@
 #define LISTEN_BUFSIZE		(16 * 1024)	/* memory path, per direction */
 #define FDS_PER_TUNNEL		6	/* two sockets, two splice pipes */
 
-enum cstate { C_REQUEST, C_TUNNEL, C_REPLY, C_RELAY };
+enum cstate { C_REQUEST, C_TUNNEL, C_REPLY, C_RELAY, C_SESSION };
 
 struct server;
 
@@ -71,6 +73,7 @@ struct listener {
 	double		 timeout;
 	struct cidr	 allow[CONFIG_ALLOW_MAX];
 	size_t		 nallow;
+	const char	*tunnel;	/* culvert serve's URL, or NULL */
 	int		 fd;
 	char		 name[400];	/* for the log */
 	long long	 paused_until;	/* accept errors back off */
@@ -97,6 +100,8 @@ struct conn {
 	bool		 have_tr;
 	struct relay	 r;
 	bool		 relay_live;
+	struct tclient	*tc;		/* C_SESSION */
+	bool		 replied;	/* -D: the client heard the outcome */
 	long long	 start_ms;
 	long long	 deadline;
 };
@@ -111,6 +116,8 @@ struct server {
 	size_t		 nconns;
 	unsigned long	 next_id;
 	long		 nofile;
+	unsigned char	 token[1024];	/* for culvert serve, if any */
+	size_t		 toklen;
 	struct stat	 st;		/* of the configuration file */
 	long long	 next_check;
 	bool		 stopping;
@@ -132,6 +139,7 @@ listener_unref(struct listener *l)
 	free(l->noproxy);
 	free(l->spec.proxy);
 	free(l->spec.noproxy);
+	free(l->spec.tunnel);
 	free(l);
 }
 
@@ -165,6 +173,7 @@ conn_free(struct conn *c)
 
 	if (c->relay_live)
 		relay_free(&c->r);
+	tclient_free(c->tc);
 	if (c->have_tr)
 		transport_close(&c->tr);
 	tunnel_free(c->t);
@@ -201,7 +210,13 @@ conn_close(struct conn *c, const char *fmt, ...)
 		log_notice("%sclosed after %.1f s: %llu bytes up, %llu down "
 		    "(%s)", c->prefix, secs, c->r.up.total, c->r.down.total,
 		    why);
-	else
+	else if (c->tc != NULL) {
+		unsigned long long up, down;
+
+		tclient_counts(c->tc, &up, &down);
+		log_notice("%sclosed after %.1f s: %llu bytes up, %llu down "
+		    "(%s)", c->prefix, secs, up, down, why);
+	} else
 		log_notice("%sclosed after %.1f s: %s", c->prefix, secs, why);
 	conn_free(c);
 }
@@ -314,6 +329,59 @@ bad_entry(const char *entry, void *arg)
 	(void)arg;
 }
 
+/* Tell a -D client how opening its session went. */
+static void
+session_reply(struct conn *c, const struct failure *f)
+{
+	c->replied = true;
+	if (f != NULL)
+		front_reply_fail(c->front, f);
+	else
+		front_reply_ok(c->front);
+	c->sent = 0;
+	if (send_reply(c) != 1)
+		conn_close(c, "%s", f != NULL ? f->msg : "the client does not "
+		    "take its reply");
+	else if (f != NULL)
+		conn_close(c, "%s", f->msg);
+	else
+		tclient_release(c->tc);
+}
+
+/* The route goes through culvert serve: a session carries the client. */
+static void
+open_session(struct conn *c, struct route *r)
+{
+	struct server *srv = c->srv;
+	struct options *o = srv->o;
+	struct tclient_params p;
+	struct failure f;
+
+	memset(&p, 0, sizeof(p));
+	p.route = r;
+	p.url = c->l->tunnel;
+	p.target = &c->target;
+	memcpy(p.token, srv->token, srv->toklen);
+	p.toklen = srv->toklen;
+	p.in_fd = p.out_fd = c->fd;
+	p.sock_io = true;
+	p.both_ways = true;
+	p.hold = c->front != NULL;
+	p.shutdown = true;
+	p.keepalive = o->keepalive;
+	p.resume_timeout = o->resume_timeout;
+	p.transport = o->tunnel_transport;
+	p.prefix = c->prefix;
+	c->tc = tclient_new(&p, &f);
+	memset(p.token, 0, sizeof(p.token));
+	if (c->tc == NULL) {
+		conn_close(c, "%s", f.msg);
+		return;
+	}
+	c->state = C_SESSION;
+	c->replied = c->front == NULL;
+}
+
 /* The target is known: open its tunnel. */
 static void
 open_tunnel(struct conn *c)
@@ -328,7 +396,11 @@ open_tunnel(struct conn *c)
 	    bad_entry, NULL))
 		r = l->direct;
 	target_format(c->target.host, c->target.port, shown, sizeof(shown));
-	if (r->nhops == 0)
+	if (l->tunnel != NULL)
+		snprintf(via, sizeof(via), "through culvert serve at %s%s%s",
+		    l->tunnel, r->nhops > 0 ? " via " : "", r->nhops > 0 ?
+		    route_alt_name(&r->hop[0].alt[0]) : "");
+	else if (r->nhops == 0)
 		snprintf(via, sizeof(via), "directly");
 	else
 		snprintf(via, sizeof(via), "via %s%s", route_alt_name(
@@ -339,6 +411,10 @@ open_tunnel(struct conn *c)
 		    l->name, front_kind_name(c->front->kind), shown, via);
 	else
 		log_notice("%s%s -> %s %s", c->prefix, c->peer, l->name, via);
+	if (l->tunnel != NULL) {
+		open_session(c, r);
+		return;
+	}
 	deadline_set(&d, l->timeout);
 	if ((c->t = tunnel_new(r, &c->target, &d, mode_log_event, c->prefix))
 	    == NULL) {
@@ -437,6 +513,8 @@ conn_pollfds(void *obj, struct pollfd *pfd)
 	case C_RELAY:
 		relay_pollfds(&c->r, pfd);
 		return SLOT_MAX;
+	case C_SESSION:
+		return tclient_pollfds(c->tc, pfd);
 	}
 	return 0;
 }
@@ -452,6 +530,8 @@ conn_timer(void *obj)
 		return c->deadline;
 	case C_TUNNEL:
 		return tunnel_timer(c->t);
+	case C_SESSION:
+		return tclient_timer(c->tc);
 	default:
 		return CLOCK_NEVER;
 	}
@@ -502,6 +582,16 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 		else if (rc == -1)
 			conn_close(c, "%s: %s", c->r.errwhat,
 			    strerror(c->r.err));
+		return;
+	case C_SESSION:
+		rc = tclient_events(c->tc, pfd, n);
+		if (!c->replied && (rc == -1 || tclient_opened(c->tc)))
+			session_reply(c, rc == -1 ? tclient_failure(c->tc) :
+			    NULL);
+		else if (rc == 0)
+			conn_close(c, "done");
+		else if (rc == -1)
+			conn_close(c, "%s", tclient_failure(c->tc)->msg);
 		return;
 	}
 }
@@ -709,8 +799,16 @@ listener_routes(struct listener *l, bool prompt)
 	struct route_origin origin;
 	struct failure f;
 
-	if ((l->route = mode_route_build(o, l->spec.proxy, &origin, &f)) ==
-	    NULL || mode_route_creds(o, l->route, &origin, prompt, &f) == -1) {
+	if (l->tunnel != NULL && l->spec.proxy == NULL && o->nproxy == 0 &&
+	    proxyenv_proxy(NULL) == NULL)
+		l->route = route_new();	/* straight to culvert serve */
+	else if ((l->route = mode_route_build(o, l->spec.proxy, &origin, &f))
+	    != NULL && mode_route_creds(o, l->route, &origin, prompt, &f) ==
+	    -1) {
+		route_unref(l->route);
+		l->route = NULL;
+	}
+	if (l->route == NULL) {
 		if (l->spec.line > 0)
 			log_error("%s:%u: %s: %s", o->config, l->spec.line,
 			    l->name, f.msg);
@@ -766,6 +864,8 @@ listener_new(struct server *srv, const struct lspec *spec, bool prompt)
 	l->spec = *spec;
 	l->spec.proxy = spec->proxy != NULL ? strdup(spec->proxy) : NULL;
 	l->spec.noproxy = spec->noproxy != NULL ? strdup(spec->noproxy) : NULL;
+	l->spec.tunnel = spec->tunnel != NULL ? strdup(spec->tunnel) : NULL;
+	l->tunnel = l->spec.tunnel != NULL ? l->spec.tunnel : o->tunnel;
 	listener_name(l);
 	l->timeout = spec->timeout >= 0 ? spec->timeout : o->timeout;
 	np = spec->noproxy != NULL ? spec->noproxy :
@@ -848,7 +948,10 @@ spec_equal(const struct lspec *a, const struct lspec *b)
 	    b->proxy != NULL && strcmp(a->proxy, b->proxy) == 0)) &&
 	    ((a->noproxy == NULL && b->noproxy == NULL) ||
 	    (a->noproxy != NULL && b->noproxy != NULL &&
-	    strcmp(a->noproxy, b->noproxy) == 0));
+	    strcmp(a->noproxy, b->noproxy) == 0)) &&
+	    ((a->tunnel == NULL && b->tunnel == NULL) ||
+	    (a->tunnel != NULL && b->tunnel != NULL &&
+	    strcmp(a->tunnel, b->tunnel) == 0));
 }
 
 /*
@@ -1059,6 +1162,17 @@ mode_listen(struct options *o)
 	if (o->syslog)
 		log_to_syslog();
 	srv.nofile = loop_raise_nofile();
+	{
+		const char *tf = o->token_file != NULL ? o->token_file :
+		    getenv("CULVERT_TOKEN_FILE");
+		struct failure f;
+
+		if (tf != NULL && *tf != '\0' && tclient_token(tf, srv.token,
+		    &srv.toklen, &f) == -1) {
+			log_error("%s", f.msg);
+			return EXIT_USAGE;
+		}
+	}
 	child_set_grace(0);	/* children are reaped on SIGCHLD */
 	if ((srv.loop = loop_new()) == NULL ||
 	    (srv.cmdline = calloc(1, sizeof(*srv.cmdline))) == NULL ||
@@ -1141,5 +1255,6 @@ out:
 	config_free(srv.cmdline);
 	free(srv.cmdline);
 	loop_free(srv.loop);
+	memset(srv.token, 0, sizeof(srv.token));
 	return rc;
 }

@@ -68,6 +68,47 @@ int		 mode_route_creds(struct options *o, struct route *r,
 /* Log a tunnel's events: arg is the prefix ("" or "[12] "). */
 void		 mode_log_event(void *arg, const struct tunnel_event *ev);
 
+/*
+ * A session of culvert serve carrying in_fd and out_fd (tunnelc.c): for
+ * --tunnel in stdio mode, and for listeners whose route is a tunnel.
+ * Shaped like the tunnel machine: tclient_pollfds() (TCLIENT_PFD_MAX
+ * slots), tclient_timer(), tclient_events(): 1 running, 0 done, -1
+ * failed (tclient_failure()).
+ */
+#define TCLIENT_PFD_MAX	(2 + 3 * TUNNEL_PFD_MAX)
+
+struct tclient;
+
+struct tclient_params {
+	struct route		*route;		/* to the server (referenced) */
+	const char		*url;		/* of culvert serve */
+	const struct target	*target;
+	unsigned char		 token[1024];	/* SESS_TOKEN_MAX */
+	size_t			 toklen;	/* 0: none */
+	int			 in_fd, out_fd;
+	bool			 sock_io;	/* a socket of ours */
+	bool			 both_ways;	/* done when both ways are */
+	bool			 hold;		/* no reading until released */
+	bool			 shutdown;	/* end of input travels */
+	double			 keepalive, resume_timeout;
+	int			 transport;	/* enum tunnel_transport */
+	const char		*prefix;	/* for log lines, or NULL */
+};
+
+struct tclient	*tclient_new(const struct tclient_params *, struct failure *);
+size_t		 tclient_pollfds(struct tclient *, struct pollfd *);
+long long	 tclient_timer(struct tclient *);
+int		 tclient_events(struct tclient *, const struct pollfd *, size_t);
+bool		 tclient_opened(const struct tclient *);
+void		 tclient_release(struct tclient *);
+const struct failure *tclient_failure(const struct tclient *);
+void		 tclient_counts(const struct tclient *, unsigned long long *up,
+		    unsigned long long *down);
+void		 tclient_free(struct tclient *);
+/* Read a token file (mode 600 or stricter); 0, or -1 with f set. */
+int		 tclient_token(const char *path, unsigned char *token,
+		    size_t *toklen, struct failure *f);
+
 int	mode_stdio(struct options *);
 int	mode_listen(struct options *);
 int	mode_tunnel(struct options *);

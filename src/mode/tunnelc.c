@@ -14,6 +14,7 @@
  * acknowledged, until --resume-timeout.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -58,11 +59,11 @@ enum cstate {
 
 enum creq { R_NONE, R_OPEN, R_UP, R_DOWN, R_CLOSE, R_STREAM };
 
-struct client;
+struct tclient;
 
 struct conn {
 	const char	*name;
-	struct client	*cl;
+	struct tclient	*cl;
 	enum cstate	 state;
 	struct tunnel	*t;
 	struct transport tr;
@@ -88,9 +89,18 @@ struct conn {
 	bool		 pinged;
 };
 
-struct client {
-	struct options	*o;
+struct tclient {
+	size_t		 slot[3], cnt[3];	/* pollfd slots of the conns */
 	struct route	*route;		/* to the server, or to the proxy */
+	int		 in_fd, out_fd;	/* stdin and stdout, or a client */
+	bool		 sock_io;	/* in_fd/out_fd: a socket of ours */
+	bool		 both_ways;	/* listen mode: done when both are */
+	bool		 hold;		/* do not read in_fd yet */
+	bool		 shutdown;	/* end of input travels (-N) */
+	bool		 out_shut;
+	double		 keepalive;
+	double		 resume_timeout;
+	char		 prefix_log[24];	/* "" or "[12] " */
 	bool		 absolute;	/* requests to an HTTP proxy */
 	struct target	 server;
 	struct target	 proxy;		/* when absolute */
@@ -131,11 +141,13 @@ struct client {
 
 static void	conn_close(struct conn *);
 
+enum { P_IN, P_OUT, P_FIRST };
+
 /* -- setting up ---------------------------------------------------- */
 
 /* "http://host[:port][/path]": the server and the path prefix. */
 static int
-parse_url(struct client *cl, const char *url, struct failure *f)
+parse_url(struct tclient *cl, const char *url, struct failure *f)
 {
 	const char *s = url, *slash, *colon, *hostend;
 	char host[300], port[8] = "80", err[256];
@@ -205,39 +217,6 @@ parse_url(struct client *cl, const char *url, struct failure *f)
 	return 0;
 }
 
-static int
-read_token(struct client *cl, const char *path, struct failure *f)
-{
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		failure_set(f, FAIL_USAGE, "cannot open the token file %s: %s",
-		    path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 077) != 0 || (st.st_uid != getuid() &&
-	    st.st_uid != 0)) {
-		close(fd);
-		failure_set(f, FAIL_USAGE, "the token file %s must be a regular "
-		    "file of yours with mode 600 (chmod 600 %s)", path, path);
-		return -1;
-	}
-	n = read(fd, cl->token, sizeof(cl->token));
-	close(fd);
-	while (n > 0 && (cl->token[n - 1] == '\n' || cl->token[n - 1] == '\r'))
-		n--;
-	if (n <= 0) {
-		failure_set(f, FAIL_USAGE, "the token file %s is empty", path);
-		return -1;
-	}
-	cl->toklen = (size_t)n;
-	cl->have_token = true;
-	return 0;
-}
-
 static void
 bad_entry(const char *entry, void *arg)
 {
@@ -252,9 +231,8 @@ bad_entry(const char *entry, void *arg)
  * CONNECT, as everything else does.
  */
 static int
-make_route(struct client *cl, struct failure *f)
+make_route(struct tclient *cl, struct options *o, struct failure *f)
 {
-	struct options *o = cl->o;
 	struct route_origin origin;
 	const char *list;
 
@@ -287,6 +265,26 @@ make_route(struct client *cl, struct failure *f)
 	return mode_route_creds(o, cl->route, &origin, true, f);
 }
 
+/*
+ * Carry the session in HTTP requests.  Through one HTTP proxy they go to
+ * the proxy itself in absolute form, which works where CONNECT is
+ * forbidden; otherwise through the route to the server.
+ */
+static void
+use_http(struct tclient *cl)
+{
+	const struct route_alt *a = &cl->route->hop[0].alt[0];
+
+	cl->transport = TT_HTTP;
+	cl->absolute = cl->route->nhops == 1 && cl->route->hop[0].nalt == 1 &&
+	    a->px.scheme == SCHEME_HTTP;
+	if (cl->absolute) {
+		snprintf(cl->proxy.host, sizeof(cl->proxy.host), "%s",
+		    a->px.host);
+		cl->proxy.port = a->px.port;
+	}
+}
+
 /* -- requests ------------------------------------------------------ */
 
 /* Write the request-target and the headers of a session request. */
@@ -294,7 +292,7 @@ static void
 prepare(struct conn *c, enum creq kind, const char *method,
     const char *query)
 {
-	struct client *cl = c->cl;
+	struct tclient *cl = c->cl;
 	static const char *const names[] = {
 		[R_OPEN] = "open", [R_UP] = "up", [R_DOWN] = "down",
 		[R_CLOSE] = "close", [R_STREAM] = "stream"
@@ -349,18 +347,19 @@ send_request(struct conn *c)
 	}
 	c->sent = 0;
 	c->state = K_SEND;
-	c->deadline = clock_ms() + (long long)(c->cl->o->keepalive * 2000) +
+	c->deadline = clock_ms() + (long long)(c->cl->keepalive * 2000) +
 	    30000;
-	log_debug("%s: %s %s", c->name, c->rq.method, c->target);
+	log_debug("%s%s: %s %s", c->cl->prefix_log, c->name, c->rq.method,
+	    c->target);
 }
 
 /* -- health --------------------------------------------------------- */
 
 static void
-working(struct client *cl)
+working(struct tclient *cl)
 {
 	if (cl->broken_since != CLOCK_NEVER && cl->opened)
-		log_info("the session goes on");
+		log_info("%sthe session goes on", cl->prefix_log);
 	cl->broken_since = CLOCK_NEVER;
 	cl->backoff_ms = 0;
 }
@@ -369,12 +368,13 @@ working(struct client *cl)
 static void
 broken(struct conn *c, const char *why)
 {
-	struct client *cl = c->cl;
+	struct tclient *cl = c->cl;
 	long long now = clock_ms();
 
 	snprintf(cl->last_err, sizeof(cl->last_err), "%s", why);
 	if (cl->opened)
-		log_info("%s transport broke: %s; resuming", c->name, why);
+		log_info("%s%s transport broke: %s; resuming", cl->prefix_log,
+		    c->name, why);
 	conn_close(c);
 	if (cl->broken_since == CLOCK_NEVER)
 		cl->broken_since = now;
@@ -386,7 +386,7 @@ broken(struct conn *c, const char *why)
 
 /* A failure that no retry mends. */
 static void
-fatal(struct client *cl, const struct failure *f)
+fatal(struct tclient *cl, const struct failure *f)
 {
 	if (!cl->failed) {
 		cl->fail = *f;
@@ -398,7 +398,7 @@ fatal(struct client *cl, const struct failure *f)
 static void
 server_refused(struct conn *c)
 {
-	struct client *cl = c->cl;
+	struct tclient *cl = c->cl;
 	struct failure f;
 	enum fail_kind kind;
 	int code = c->rq.st.code;
@@ -460,7 +460,7 @@ frame_out(struct conn *c, enum sess_frame_type type, uint64_t off,
 
 /* New downstream bytes at off: the new part goes to stdout's queue. */
 static void
-deliver(struct client *cl, uint64_t off, const unsigned char *p, size_t len)
+deliver(struct tclient *cl, uint64_t off, const unsigned char *p, size_t len)
 {
 	size_t skip;
 
@@ -476,7 +476,7 @@ deliver(struct client *cl, uint64_t off, const unsigned char *p, size_t len)
 
 /* The server has everything before ack: drop it from the buffer. */
 static void
-acked(struct client *cl, uint64_t ack)
+acked(struct tclient *cl, uint64_t ack)
 {
 	size_t drop;
 
@@ -494,7 +494,7 @@ acked(struct client *cl, uint64_t ack)
 static void
 stream_fill(struct conn *c)
 {
-	struct client *cl = c->cl;
+	struct tclient *cl = c->cl;
 	long long now = clock_ms();
 
 	while (c->outlen - c->outoff < 2 * DATA_CHUNK &&
@@ -507,7 +507,7 @@ stream_fill(struct conn *c)
 		frame_out(c, FRAME_DATA, cl->up_sent, cl->up + at, len);
 		cl->up_sent += len;
 	}
-	if (cl->in_eof && cl->o->shutdown && !cl->eof_acked &&
+	if (cl->in_eof && cl->shutdown && !cl->eof_acked &&
 	    cl->up_sent == cl->up_base + cl->uplen) {
 		frame_out(c, FRAME_EOF, cl->up_sent, NULL, 0);
 		cl->eof_acked = true;	/* sent; a resume sends it again */
@@ -517,7 +517,7 @@ stream_fill(struct conn *c)
 		frame_out(c, FRAME_ACK, cl->down_off, NULL, 0);
 		cl->down_acked = cl->down_off;
 	}
-	if (!c->pinged && now - c->last_tx >= (long long)(cl->o->keepalive *
+	if (!c->pinged && now - c->last_tx >= (long long)(cl->keepalive *
 	    1000)) {
 		frame_out(c, FRAME_PING, 0, NULL, 0);
 		c->pinged = true;
@@ -528,7 +528,7 @@ stream_fill(struct conn *c)
 static int
 stream_frames(struct conn *c)
 {
-	struct client *cl = c->cl;
+	struct tclient *cl = c->cl;
 	struct sess_frame f;
 	size_t used;
 	int r;
@@ -593,7 +593,7 @@ conn_close(struct conn *c)
 static void
 conn_open(struct conn *c)
 {
-	struct client *cl = c->cl;
+	struct tclient *cl = c->cl;
 	struct deadline d;
 	struct route *r = cl->route;
 	const struct target *to = &cl->server;
@@ -607,20 +607,20 @@ conn_open(struct conn *c)
 		to = &cl->proxy;
 	}
 	deadline_set(&d, OPEN_TIMEOUT_S);
-	c->t = tunnel_new(r, to, &d, mode_log_event, NULL);
+	c->t = tunnel_new(r, to, &d, mode_log_event, cl->prefix_log);
 	route_unref(direct);
 	if (c->t == NULL)
 		return;
 	c->state = K_OPEN;
 	c->deadline = CLOCK_NEVER;
-	log_debug("%s: connecting", c->name);
+	log_debug("%s%s: connecting", cl->prefix_log, c->name);
 }
 
 /* What an http connection should do next, if anything. */
 static bool
 next_http_request(struct conn *c)
 {
-	struct client *cl = c->cl;
+	struct tclient *cl = c->cl;
 	char q[400];
 	size_t len;
 
@@ -646,11 +646,11 @@ next_http_request(struct conn *c)
 		return true;
 	}
 	len = cl->uplen < SESS_BODY_MAX ? cl->uplen : SESS_BODY_MAX;
-	if (len == 0 && !(cl->in_eof && cl->o->shutdown && !cl->eof_acked))
+	if (len == 0 && !(cl->in_eof && cl->shutdown && !cl->eof_acked))
 		return false;
 	c->post_off = cl->up_base;
 	c->post_len = len;
-	c->post_eof = cl->in_eof && cl->o->shutdown && len == cl->uplen;
+	c->post_eof = cl->in_eof && cl->shutdown && len == cl->uplen;
 	snprintf(q, sizeof(q), "s=%s&o=%llu%s", cl->sid,
 	    (unsigned long long)c->post_off, c->post_eof ? "&eof=1" : "");
 	prepare(c, R_UP, "POST", q);
@@ -663,7 +663,7 @@ next_http_request(struct conn *c)
 static void
 response(struct conn *c)
 {
-	struct client *cl = c->cl;
+	struct tclient *cl = c->cl;
 	const char *v;
 	size_t vl;
 	unsigned long long n;
@@ -697,7 +697,8 @@ response(struct conn *c)
 		memcpy(cl->sid, v, SESS_ID_LEN);
 		cl->sid[SESS_ID_LEN] = '\0';
 		cl->opened = true;
-		log_info("session %.8s to %s:%u is open over %s", cl->sid,
+		log_info("%ssession %.8s to %s:%u is open over %s",
+		    cl->prefix_log, cl->sid,
 		    cl->target.host, cl->target.port, cl->transport ==
 		    TT_STREAM ? "the stream transport" : "HTTP requests");
 	}
@@ -863,7 +864,7 @@ conn_write(struct conn *c)
 static void
 conn_opened(struct conn *c, enum tunnel_status st)
 {
-	struct client *cl = c->cl;
+	struct tclient *cl = c->cl;
 	const struct failure *f = tunnel_failure(c->t);
 
 	if (st == TUNNEL_FAILED) {
@@ -874,17 +875,10 @@ conn_opened(struct conn *c, enum tunnel_status st)
 		c->state = K_IDLE;
 		if (!cl->opened && c == &cl->stream && cl->may_fall_back &&
 		    copy.kind == FAIL_REFUSED) {
-			log_info("the proxy refused CONNECT to the server (%s); "
-			    "using HTTP requests", copy.msg);
-			cl->transport = TT_HTTP;
-			cl->absolute = cl->route->nhops == 1 &&
-			    cl->route->hop[0].nalt == 1 &&
-			    cl->route->hop[0].alt[0].px.scheme == SCHEME_HTTP;
-			if (cl->absolute) {
-				snprintf(cl->proxy.host, sizeof(cl->proxy.host),
-				    "%s", cl->route->hop[0].alt[0].px.host);
-				cl->proxy.port = cl->route->hop[0].alt[0].px.port;
-			}
+			log_info("%sthe proxy refused CONNECT to the server "
+			    "(%s); using HTTP requests", cl->prefix_log,
+			    copy.msg);
+			use_http(cl);
 			return;
 		}
 		if (!cl->opened) {
@@ -918,7 +912,7 @@ conn_opened(struct conn *c, enum tunnel_status st)
 
 /* Start what is due on every connection. */
 static void
-maintain(struct client *cl)
+maintain(struct tclient *cl)
 {
 	long long now = clock_ms();
 	struct conn *list[3];
@@ -966,7 +960,6 @@ conn_ready(struct conn *c)
 
 /* -- the loop --------------------------------------------------------- */
 
-enum { P_IN, P_OUT, P_FIRST };
 
 static size_t
 conn_pollfds(struct conn *c, struct pollfd *pfd)
@@ -1004,7 +997,7 @@ conn_pollfds(struct conn *c, struct pollfd *pfd)
 static long long
 conn_timer(const struct conn *c)
 {
-	struct client *cl = c->cl;
+	struct tclient *cl = c->cl;
 
 	switch (c->state) {
 	case K_OPEN:
@@ -1013,8 +1006,8 @@ conn_timer(const struct conn *c)
 		return c->retry_at > clock_ms() ? c->retry_at : CLOCK_NEVER;
 	case K_FRAMES:
 		/* the next keep-alive, or the end of our patience */
-		return timer_min(c->last_tx + (long long)(cl->o->keepalive *
-		    1000), c->last_rx + (long long)(cl->o->keepalive * 2000));
+		return timer_min(c->last_tx + (long long)(cl->keepalive *
+		    1000), c->last_rx + (long long)(cl->keepalive * 2000));
 	default:
 		return c->deadline;
 	}
@@ -1061,7 +1054,7 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 		if (c->state == K_FRAMES && (wr || c->outoff < c->outlen))
 			conn_write(c);
 		if (c->state == K_FRAMES && now - c->last_rx >=
-		    (long long)(c->cl->o->keepalive * 2000))
+		    (long long)(c->cl->keepalive * 2000))
 			broken(c, "no sign of the server for two keep-alive "
 			    "periods");
 		return;
@@ -1070,11 +1063,13 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 	}
 }
 
-/* Read stdin into the upstream buffer. */
+/* Read the local input into the upstream buffer. */
 static void
-read_stdin(struct client *cl)
+read_local(struct tclient *cl)
 {
-	ssize_t n = read(STDIN_FILENO, cl->up + cl->uplen, UP_CAP - cl->uplen);
+	ssize_t n = cl->sock_io ? recv(cl->in_fd, cl->up + cl->uplen, UP_CAP -
+	    cl->uplen, MSG_DONTWAIT) : read(cl->in_fd, cl->up + cl->uplen,
+	    UP_CAP - cl->uplen);
 
 	if (n > 0)
 		cl->uplen += (size_t)n;
@@ -1083,9 +1078,9 @@ read_stdin(struct client *cl)
 }
 
 static void
-write_stdout(struct client *cl)
+write_local(struct tclient *cl)
 {
-	ssize_t n = relay_write_local(STDOUT_FILENO, cl->outq, cl->outqlen);
+	ssize_t n = relay_write_local(cl->out_fd, cl->outq, cl->outqlen);
 
 	if (n > 0) {
 		memmove(cl->outq, cl->outq + n, cl->outqlen - (size_t)n);
@@ -1096,7 +1091,7 @@ write_stdout(struct client *cl)
 
 /* Tell the server the session is over, best effort. */
 static void
-say_goodbye(struct client *cl)
+say_goodbye(struct tclient *cl)
 {
 	struct conn *c = cl->transport == TT_STREAM ? &cl->stream : &cl->upc;
 
@@ -1116,86 +1111,232 @@ say_goodbye(struct client *cl)
 	}
 }
 
-static int
-run(struct client *cl)
+/* Is the session over, one way or the other? */
+static bool
+over(struct tclient *cl)
 {
-	struct pollfd pfd[P_FIRST + 3 * TUNNEL_PFD_MAX];
-	struct conn *conns[3] = { &cl->stream, &cl->upc, &cl->downc };
-	size_t slot[3], cnt[3], used, i;
-	long long at;
-
-	for (;;) {
-		maintain(cl);
-		if (cl->failed)
-			break;
-		if (cl->down_eof && cl->outqlen == 0)
-			break;		/* the far side is done */
-		if (cl->out_gone)
-			break;
-		if (cl->broken_since != CLOCK_NEVER && clock_ms() -
-		    cl->broken_since > (long long)(cl->o->resume_timeout *
-		    1000)) {
-			failure_set(&cl->fail, FAIL_IO, "could not %s the "
-			    "session within %.0f s (--resume-timeout): %s",
-			    cl->opened ? "resume" : "open",
-			    cl->o->resume_timeout, cl->last_err);
-			cl->failed = true;
-			break;
-		}
-		pfd[P_IN].fd = !cl->in_eof && cl->uplen < UP_CAP &&
-		    (cl->opened || cl->transport == TT_STREAM) ? STDIN_FILENO :
-		    -1;
-		pfd[P_IN].events = POLLIN;
-		pfd[P_OUT].fd = cl->outqlen > 0 ? STDOUT_FILENO : -1;
-		pfd[P_OUT].events = POLLOUT;
-		pfd[P_IN].revents = pfd[P_OUT].revents = 0;
-		used = P_FIRST;
-		at = cl->broken_since != CLOCK_NEVER ? cl->broken_since +
-		    (long long)(cl->o->resume_timeout * 1000) + 1 : CLOCK_NEVER;
-		for (i = 0; i < 3; i++) {
-			slot[i] = used;
-			cnt[i] = conn_pollfds(conns[i], pfd + used);
-			used += cnt[i];
-			at = timer_min(at, conn_timer(conns[i]));
-		}
-		if (poll(pfd, used, timer_poll_ms(at)) == -1 &&
-		    errno != EINTR) {
-			failure_set(&cl->fail, FAIL_IO, "poll: %s",
-			    strerror(errno));
-			cl->failed = true;
-			break;
-		}
-		if (pfd[P_IN].fd != -1 && pfd[P_IN].revents != 0)
-			read_stdin(cl);
-		if (pfd[P_OUT].fd != -1 && pfd[P_OUT].revents != 0)
-			write_stdout(cl);
-		for (i = 0; i < 3; i++)
-			conn_events(conns[i], pfd + slot[i], cnt[i]);
+	if (cl->failed || cl->out_gone)
+		return true;
+	if (!cl->down_eof || cl->outqlen > 0)
+		return false;
+	if (cl->sock_io && !cl->out_shut) {
+		(void)shutdown(cl->out_fd, SHUT_WR);
+		cl->out_shut = true;
 	}
-	if (!cl->failed)
-		say_goodbye(cl);
-	return cl->failed ? -1 : 0;
+	/* A listener waits for its client's side to end too. */
+	return !cl->both_ways || (cl->in_eof && cl->uplen == 0 &&
+	    cl->eof_acked);
+}
+
+size_t
+tclient_pollfds(struct tclient *cl, struct pollfd *pfd)
+{
+	struct conn *conns[3] = { &cl->stream, &cl->upc, &cl->downc };
+	size_t i, used = P_FIRST;
+
+	maintain(cl);
+	if (cl->broken_since != CLOCK_NEVER && clock_ms() -
+	    cl->broken_since > (long long)(cl->resume_timeout * 1000) &&
+	    !cl->failed) {
+		failure_set(&cl->fail, FAIL_IO, "could not %s the session "
+		    "within %.0f s (--resume-timeout): %s", cl->opened ?
+		    "resume" : "open", cl->resume_timeout, cl->last_err);
+		cl->failed = true;
+	}
+	pfd[P_IN].fd = !cl->in_eof && !cl->hold && cl->uplen < UP_CAP &&
+	    (cl->opened || cl->transport == TT_STREAM) ? cl->in_fd : -1;
+	pfd[P_IN].events = POLLIN;
+	pfd[P_OUT].fd = cl->outqlen > 0 ? cl->out_fd : -1;
+	pfd[P_OUT].events = POLLOUT;
+	pfd[P_IN].revents = pfd[P_OUT].revents = 0;
+	for (i = 0; i < 3; i++) {
+		cl->slot[i] = used;
+		cl->cnt[i] = conn_pollfds(conns[i], pfd + used);
+		used += cl->cnt[i];
+	}
+	return used;
+}
+
+long long
+tclient_timer(struct tclient *cl)
+{
+	struct conn *conns[3] = { &cl->stream, &cl->upc, &cl->downc };
+	long long at;
+	size_t i;
+
+	if (over(cl))
+		return clock_ms();
+	at = cl->broken_since != CLOCK_NEVER ? cl->broken_since +
+	    (long long)(cl->resume_timeout * 1000) + 1 : CLOCK_NEVER;
+	for (i = 0; i < 3; i++)
+		at = timer_min(at, conn_timer(conns[i]));
+	return at;
+}
+
+int
+tclient_events(struct tclient *cl, const struct pollfd *pfd, size_t n)
+{
+	struct conn *conns[3] = { &cl->stream, &cl->upc, &cl->downc };
+	size_t i;
+
+	if (n >= P_FIRST) {
+		if (pfd[P_IN].fd != -1 && pfd[P_IN].revents != 0)
+			read_local(cl);
+		if (pfd[P_OUT].fd != -1 && pfd[P_OUT].revents != 0)
+			write_local(cl);
+		for (i = 0; i < 3; i++)
+			if (cl->slot[i] + cl->cnt[i] <= n)
+				conn_events(conns[i], pfd + cl->slot[i],
+				    cl->cnt[i]);
+	}
+	if (!over(cl))
+		return 1;
+	if (cl->failed)
+		return -1;
+	say_goodbye(cl);
+	return 0;
+}
+
+bool
+tclient_opened(const struct tclient *cl)
+{
+	return cl->opened;
+}
+
+void
+tclient_release(struct tclient *cl)
+{
+	cl->hold = false;
+}
+
+const struct failure *
+tclient_failure(const struct tclient *cl)
+{
+	return &cl->fail;
+}
+
+void
+tclient_counts(const struct tclient *cl, unsigned long long *up,
+    unsigned long long *down)
+{
+	*up = cl->up_base + cl->uplen;
+	*down = cl->down_off;
+}
+
+void
+tclient_free(struct tclient *cl)
+{
+	if (cl == NULL)
+		return;
+	conn_close(&cl->stream);
+	conn_close(&cl->upc);
+	conn_close(&cl->downc);
+	free(cl->stream.in);
+	free(cl->stream.out);
+	free(cl->up);
+	free(cl->outq);
+	route_unref(cl->route);
+	wipe(cl->token, sizeof(cl->token));
+	free(cl);
+}
+
+struct tclient *
+tclient_new(const struct tclient_params *p, struct failure *f)
+{
+	struct tclient *cl;
+
+	if ((cl = calloc(1, sizeof(*cl))) == NULL ||
+	    (cl->up = malloc(UP_CAP)) == NULL) {
+		free(cl);
+		failure_set(f, FAIL_IO, "out of memory");
+		return NULL;
+	}
+	cl->route = route_ref(p->route);
+	cl->in_fd = p->in_fd;
+	cl->out_fd = p->out_fd;
+	cl->sock_io = p->sock_io;
+	cl->both_ways = p->both_ways;
+	cl->hold = p->hold;
+	cl->shutdown = p->shutdown;
+	cl->keepalive = p->keepalive;
+	cl->resume_timeout = p->resume_timeout;
+	cl->target = *p->target;
+	if (p->prefix != NULL)
+		snprintf(cl->prefix_log, sizeof(cl->prefix_log), "%s",
+		    p->prefix);
+	cl->broken_since = CLOCK_NEVER;
+	cl->stream.name = "stream";
+	cl->upc.name = "upstream";
+	cl->downc.name = "downstream";
+	cl->stream.cl = cl->upc.cl = cl->downc.cl = cl;
+	cl->stream.deadline = cl->upc.deadline = cl->downc.deadline =
+	    CLOCK_NEVER;
+	if (parse_url(cl, p->url, f) == -1) {
+		tclient_free(cl);
+		return NULL;
+	}
+	if (p->toklen > 0) {
+		memcpy(cl->token, p->token, p->toklen);
+		cl->toklen = p->toklen;
+		cl->have_token = true;
+	}
+	cl->transport = p->transport == TT_HTTP ? TT_HTTP : TT_STREAM;
+	cl->may_fall_back = p->transport == TT_AUTO;
+	if (cl->transport == TT_HTTP)
+		use_http(cl);
+	return cl;
+}
+
+int
+tclient_token(const char *path, unsigned char *token, size_t *toklen,
+    struct failure *f)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		failure_set(f, FAIL_USAGE, "cannot open the token file %s: %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 077) != 0 || (st.st_uid != getuid() &&
+	    st.st_uid != 0)) {
+		close(fd);
+		failure_set(f, FAIL_USAGE, "the token file %s must be a regular "
+		    "file of yours with mode 600 (chmod 600 %s)", path, path);
+		return -1;
+	}
+	n = read(fd, token, SESS_TOKEN_MAX);
+	close(fd);
+	while (n > 0 && (token[n - 1] == '\n' || token[n - 1] == '\r'))
+		n--;
+	if (n <= 0) {
+		failure_set(f, FAIL_USAGE, "the token file %s is empty", path);
+		return -1;
+	}
+	*toklen = (size_t)n;
+	return 0;
 }
 
 int
 mode_tunnel(struct options *o)
 {
-	struct client cl;
+	struct tclient_params p;
+	struct tclient *cl = NULL;
+	struct pollfd pfd[TCLIENT_PFD_MAX];
 	const char *tokfile;
+	struct target target;
 	struct failure f;
+	struct tclient tmp;
 	char err[512];
+	size_t n;
 	int rc;
 
-	memset(&cl, 0, sizeof(cl));
-	cl.o = o;
-	cl.broken_since = CLOCK_NEVER;
-	cl.stream.name = "stream";
-	cl.upc.name = "upstream";
-	cl.downc.name = "downstream";
-	cl.stream.cl = cl.upc.cl = cl.downc.cl = &cl;
-	cl.stream.deadline = cl.upc.deadline = cl.downc.deadline = CLOCK_NEVER;
-	if (target_parse(&cl.target, o->host, o->port, err, sizeof(err)) ==
-	    -1) {
+	memset(&p, 0, sizeof(p));
+	memset(&tmp, 0, sizeof(tmp));
+	if (target_parse(&target, o->host, o->port, err, sizeof(err)) == -1) {
 		failure_set(&f, FAIL_USAGE, "%s", err);
 		goto failed;
 	}
@@ -1204,52 +1345,52 @@ mode_tunnel(struct options *o)
 		    "culvert carries the tunnel's bytes itself");
 		goto failed;
 	}
-	if (parse_url(&cl, o->tunnel, &f) == -1)
+	/* The URL first: a bad one needs no proxy and no password. */
+	if (parse_url(&tmp, o->tunnel, &f) == -1)
 		goto failed;
 	tokfile = o->token_file != NULL ? o->token_file :
 	    getenv("CULVERT_TOKEN_FILE");
-	if (tokfile != NULL && *tokfile != '\0' &&
-	    read_token(&cl, tokfile, &f) == -1)
+	if (tokfile != NULL && *tokfile != '\0' && tclient_token(tokfile,
+	    p.token, &p.toklen, &f) == -1)
 		goto failed;
-	if (make_route(&cl, &f) == -1)
+	if (make_route(&tmp, o, &f) == -1)
 		goto failed;
-	if ((cl.up = malloc(UP_CAP)) == NULL) {
-		failure_set(&f, FAIL_IO, "out of memory");
+	p.route = tmp.route;
+	p.url = o->tunnel;
+	p.target = &target;
+	p.in_fd = STDIN_FILENO;
+	p.out_fd = STDOUT_FILENO;
+	p.shutdown = o->shutdown;
+	p.keepalive = o->keepalive;
+	p.resume_timeout = o->resume_timeout;
+	p.transport = o->tunnel_transport;
+	cl = tclient_new(&p, &f);
+	route_unref(tmp.route);
+	tmp.route = NULL;
+	wipe(p.token, sizeof(p.token));
+	if (cl == NULL)
 		goto failed;
-	}
-	cl.transport = o->tunnel_transport == TT_HTTP ? TT_HTTP : TT_STREAM;
-	cl.may_fall_back = o->tunnel_transport == TT_AUTO;
-	if (cl.transport == TT_HTTP) {
-		cl.absolute = cl.route->nhops == 1 &&
-		    cl.route->hop[0].nalt == 1 &&
-		    cl.route->hop[0].alt[0].px.scheme == SCHEME_HTTP;
-		if (cl.absolute) {
-			snprintf(cl.proxy.host, sizeof(cl.proxy.host), "%s",
-			    cl.route->hop[0].alt[0].px.host);
-			cl.proxy.port = cl.route->hop[0].alt[0].px.port;
+	do {
+		n = tclient_pollfds(cl, pfd);
+		if (poll(pfd, n, timer_poll_ms(tclient_timer(cl))) == -1 &&
+		    errno != EINTR) {
+			failure_set(&f, FAIL_IO, "poll: %s", strerror(errno));
+			goto failed;
 		}
-	}
-	rc = run(&cl);
-	conn_close(&cl.stream);
-	conn_close(&cl.upc);
-	conn_close(&cl.downc);
-	free(cl.stream.in);
-	free(cl.stream.out);
-	free(cl.up);
-	free(cl.outq);
-	route_unref(cl.route);
-	wipe(cl.token, sizeof(cl.token));
+	} while ((rc = tclient_events(cl, pfd, n)) == 1);
 	if (rc == -1) {
-		log_error("%s", cl.fail.msg);
-		return mode_exit_status(&cl.fail);
+		f = *tclient_failure(cl);
+		goto failed;
 	}
 	log_info("session closed: %llu bytes sent, %llu received",
-	    (unsigned long long)(cl.up_base + cl.uplen),
-	    (unsigned long long)cl.down_off);
+	    (unsigned long long)(cl->up_base + cl->uplen),
+	    (unsigned long long)cl->down_off);
+	tclient_free(cl);
 	return EXIT_OK;
 failed:
-	route_unref(cl.route);
-	wipe(cl.token, sizeof(cl.token));
+	tclient_free(cl);
+	route_unref(tmp.route);
+	wipe(p.token, sizeof(p.token));
 	log_error("%s", f.msg);
 	return mode_exit_status(&f);
 }
