@@ -1095,7 +1095,8 @@ say_goodbye(struct tclient *cl)
 {
 	struct conn *c = cl->transport == TT_STREAM ? &cl->stream : &cl->upc;
 
-	if (!cl->opened)
+	/* Both ways ended and acknowledged: the server has closed it. */
+	if (!cl->opened || (cl->down_eof && cl->eof_acked))
 		return;
 	if (c->state == K_FRAMES) {
 		frame_out(c, FRAME_CLOSE, 0, "done", 4);
