@@ -12,7 +12,7 @@ SSH_SIZE=5000000
 
 setup_file() {
 	begin_setup_file
-	start_target ECHO echo
+	start_loopback_target ECHO echo
 	end_setup_file
 	start_danted
 	start_danted --name DANTEDAUTH --auth "dante-pw-$RANDOM"
@@ -64,6 +64,8 @@ echo_via() {
 
 # fake_echo NAME [ARGS...]: bytes 0-255 through the fake server NAME to the
 # echo target named localhost, culvert -N ARGS.  Sets status and friends.
+# The target listens on 127.0.0.1 and ::1, so it does not matter which of
+# them localhost resolves to first here.
 fake_echo() {
 	local port_var="${1}_PORT" scheme=socks5h
 	shift

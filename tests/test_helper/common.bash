@@ -9,6 +9,8 @@
 #   start_helper NAME SCRIPT.py ARGS...   start a helper, wait for its port;
 #                  sets NAME_PORT and NAME_PID
 #   start_target NAME MODE ARGS...        target.py MODE ARGS
+#   start_loopback_target NAME MODE ARGS...  the same on 127.0.0.1 and ::1
+#   ipv6_loopback; require_ipv6_loopback  can ::1 be listened on; else skip
 #   start_proxy  NAME SCRIPT [OPTS...]    fakeproxy.py --script SCRIPT
 #                  --log $HELPER_DIR/NAME.log; sets NAME_LOG too
 #   proxy_connections NAME                connections the proxy has accepted
@@ -106,6 +108,40 @@ start_target() {
 	local name=$1
 	shift
 	start_helper "$name" target.py "$@"
+}
+
+# start_loopback_target NAME MODE ARGS...: start_target listening on
+# 127.0.0.1 and, where the machine has IPv6 loopback, on ::1, both on one
+# port.  For targets named by a name such as localhost, which resolves to
+# ::1 first on some machines (Debian's /etc/hosts) and to 127.0.0.1 on
+# others.
+start_loopback_target() {
+	local name=$1
+	shift
+	local -a hosts=(--host 127.0.0.1)
+	if ipv6_loopback; then
+		hosts+=(--host ::1)
+	fi
+	start_target "$name" "${hosts[@]}" "$@"
+}
+
+# ipv6_loopback: true when a socket can listen on ::1 here.  The answer is
+# kept in _IPV6_LOOPBACK (exported, so setup_file asks once per file).
+ipv6_loopback() {
+	if [[ -z ${_IPV6_LOOPBACK:-} ]]; then
+		_IPV6_LOOPBACK=no
+		if "$PYTHON" -c 'import socket
+socket.create_server(("::1", 0), family=socket.AF_INET6)' 2>/dev/null; then
+			_IPV6_LOOPBACK=yes
+		fi
+		export _IPV6_LOOPBACK
+	fi
+	[[ $_IPV6_LOOPBACK == yes ]]
+}
+
+# require_ipv6_loopback: skip the test where nothing can listen on ::1.
+require_ipv6_loopback() {
+	ipv6_loopback || skip "this machine has no IPv6 loopback (cannot listen on ::1)"
 }
 
 # start_proxy NAME SCRIPT [fakeproxy options...]; sets NAME_LOG too.
