@@ -11,6 +11,7 @@
 #   start_target NAME MODE ARGS...        target.py MODE ARGS
 #   start_loopback_target NAME MODE ARGS...  the same on 127.0.0.1 and ::1
 #   ipv6_loopback; require_ipv6_loopback  can ::1 be listened on; else skip
+#   addresses_of NAME                     what culvert resolves NAME to
 #   start_proxy  NAME SCRIPT [OPTS...]    fakeproxy.py --script SCRIPT
 #                  --log $HELPER_DIR/NAME.log; sets NAME_LOG too
 #   proxy_connections NAME                connections the proxy has accepted
@@ -142,6 +143,19 @@ socket.create_server(("::1", 0), family=socket.AF_INET6)' 2>/dev/null; then
 # require_ipv6_loopback: skip the test where nothing can listen on ::1.
 require_ipv6_loopback() {
 	ipv6_loopback || skip "this machine has no IPv6 loopback (cannot listen on ::1)"
+}
+
+# addresses_of NAME: the addresses getaddrinfo gives for NAME, in its order,
+# one a line, each once, asked the way culvert asks (AF_UNSPEC,
+# SOCK_STREAM, AI_ADDRCONFIG).  Returns 1 when NAME does not resolve.
+addresses_of() {
+	"$PYTHON" -c 'import socket, sys
+seen = []
+for ai in socket.getaddrinfo(sys.argv[1], None, socket.AF_UNSPEC,
+                             socket.SOCK_STREAM, 0, socket.AI_ADDRCONFIG):
+    if ai[4][0] not in seen:
+        seen.append(ai[4][0])
+        print(ai[4][0])' "$1" 2>/dev/null
 }
 
 # start_proxy NAME SCRIPT [fakeproxy options...]; sets NAME_LOG too.
