@@ -91,6 +91,36 @@ a = ipaddress.ip_address(sys.argv[1])
 print("%02x%s" % (1 if a.version == 4 else 4, a.packed.hex()))' "$1"
 }
 
+# name_resolving_to ADDR...: set NAME to a target name that culvert
+# resolves to exactly these addresses in this order (common.bash:
+# addresses_of).  Preferably the test's own name in a private /etc/hosts
+# (common.bash: private_hosts); where none can be had, one of the machine's
+# usual loopback names that happens to resolve that way.  Skips the test,
+# saying why, when there is no such name here.
+name_resolving_to() {
+	local want got addr why
+	local -a lines=() names
+	want=$(printf '%s\n' "$@")
+	for addr in "$@"; do
+		lines+=("$addr culvert-target.test")
+	done
+	if private_hosts "${lines[@]}"; then
+		names=(culvert-target.test)
+		why="culvert-target.test in a private /etc/hosts resolves to"
+	else
+		names=(localhost ip6-localhost ip6-loopback localhost6)
+		why="no private /etc/hosts here (unshare), and ${names[*]} resolve to"
+	fi
+	for NAME in "${names[@]}"; do
+		got=$(addresses_of "$NAME") || got=
+		[[ $got == "$want" ]] && return 0
+		why+=" [${got//$'\n'/ }]"
+	done
+	# AI_ADDRCONFIG: getaddrinfo gives IPv6 addresses only where the
+	# machine has an IPv6 address besides ::1.
+	skip "no name here that culvert resolves to [$*]: $why"
+}
+
 # port_hex PORT: the port as four hex digits, network order.
 port_hex() {
 	printf '%04x' "$1"
@@ -194,6 +224,32 @@ refused_with() {
 	    "050100$(addr_hex "$first")$(port_hex "$ECHO_PORT")"
 }
 
+@test "socks5 resolves a name for 127.0.0.1 itself and sends address type 1" {
+	name_resolving_to 127.0.0.1
+	start_fake FS ok
+	run_culvert -N -p "socks5://127.0.0.1:$FS_PORT" "$NAME" "$ECHO_PORT" \
+	    <"$BYTES"
+	assert_equal "$status" 0
+	assert_equal "$stderr" ""
+	cmp "$BYTES" "$OUT"
+	assert_equal "$(request_of FS 2)" "050100017f000001$(port_hex "$ECHO_PORT")"
+}
+
+@test "socks5 resolves a name for ::1 itself, sends address type 4 and reaches the target over IPv6" {
+	require_ipv6_loopback
+	name_resolving_to ::1
+	start_target ECHO6 --host ::1 echo
+	start_fake FS ok
+	run_culvert -N -p "socks5://127.0.0.1:$FS_PORT" "$NAME" "$ECHO6_PORT" \
+	    <"$BYTES"
+	assert_equal "$status" 0
+	assert_equal "$stderr" ""
+	cmp "$BYTES" "$OUT"
+	# VER 5, CMD 1 CONNECT, RSV 0, ATYP 4, ::1, port.
+	assert_equal "$(request_of FS 2)" \
+	    "0501000400000000000000000000000000000001$(port_hex "$ECHO6_PORT")"
+}
+
 @test "socks5 without credentials offers only 'no authentication'" {
 	start_fake FS ok
 	fake_echo FS socks5h
@@ -238,6 +294,17 @@ refused_with() {
 @test "socks4 with an IPv4 literal target sends that address and an empty user id" {
 	start_fake FS ok
 	run_culvert -N -p "socks4://127.0.0.1:$FS_PORT" 127.0.0.1 "$ECHO_PORT" \
+	    <"$BYTES"
+	assert_equal "$status" 0
+	assert_equal "$stderr" ""
+	cmp "$BYTES" "$OUT"
+	assert_equal "$(request_of FS 1)" "0401$(port_hex "$ECHO_PORT")7f00000100"
+}
+
+@test "socks4 sends the IPv4 address of a name that resolves to ::1 first" {
+	name_resolving_to ::1 127.0.0.1
+	start_fake FS ok
+	run_culvert -N -p "socks4://127.0.0.1:$FS_PORT" "$NAME" "$ECHO_PORT" \
 	    <"$BYTES"
 	assert_equal "$status" 0
 	assert_equal "$stderr" ""

@@ -12,6 +12,7 @@
 #   start_loopback_target NAME MODE ARGS...  the same on 127.0.0.1 and ::1
 #   ipv6_loopback; require_ipv6_loopback  can ::1 be listened on; else skip
 #   addresses_of NAME                     what culvert resolves NAME to
+#   private_hosts LINE...                 a hosts file of the test's own
 #   start_proxy  NAME SCRIPT [OPTS...]    fakeproxy.py --script SCRIPT
 #                  --log $HELPER_DIR/NAME.log; sets NAME_LOG too
 #   proxy_connections NAME                connections the proxy has accepted
@@ -147,15 +148,44 @@ require_ipv6_loopback() {
 
 # addresses_of NAME: the addresses getaddrinfo gives for NAME, in its order,
 # one a line, each once, asked the way culvert asks (AF_UNSPEC,
-# SOCK_STREAM, AI_ADDRCONFIG).  Returns 1 when NAME does not resolve.
+# SOCK_STREAM, AI_ADDRCONFIG); through the private hosts file when the test
+# has one (private_hosts).  Returns 1 when NAME does not resolve.
 addresses_of() {
-	"$PYTHON" -c 'import socket, sys
+	local -a ns=()
+	[[ -n ${WITH_HOSTS:-} ]] && ns=("$WITH_HOSTS")
+	"${ns[@]}" "$PYTHON" -c 'import socket, sys
 seen = []
 for ai in socket.getaddrinfo(sys.argv[1], None, socket.AF_UNSPEC,
                              socket.SOCK_STREAM, 0, socket.AI_ADDRCONFIG):
     if ai[4][0] not in seen:
         seen.append(ai[4][0])
         print(ai[4][0])' "$1" 2>/dev/null
+}
+
+# private_hosts LINE...: give the rest of this test a hosts file of these
+# lines in place of the machine's /etc/hosts, so that the test decides
+# what a name resolves to: culvert (through run_culvert) and addresses_of
+# run in a private mount namespace with the file bound over /etc/hosts
+# (unshare, with a user namespace when not root); the machine's file is
+# not touched.  Sets CULVERT to a wrapper and WITH_HOSTS to a script that
+# runs any command that way.  Returns 1, changing nothing, where no such
+# namespace can be made (e.g. a container without CAP_SYS_ADMIN).
+private_hosts() {
+	local dir=$BATS_TEST_TMPDIR unshare='unshare --mount'
+	((EUID == 0)) || unshare='unshare --user --map-root-user --mount'
+	printf '%s\n' "$@" >"$dir/hosts"
+	cat >"$dir/with-hosts" <<-EOF
+		#!/bin/sh
+		# with-hosts CMD ARGS...: CMD with $dir/hosts as /etc/hosts.
+		exec $unshare sh -c 'mount --bind "\$0" /etc/hosts && exec "\$@"' \\
+		    '$dir/hosts' "\$@"
+	EOF
+	printf '#!/bin/sh\nexec %s %s "$@"\n' "'$dir/with-hosts'" "'$CULVERT'" \
+	    >"$dir/culvert-with-hosts"
+	chmod 0755 "$dir/with-hosts" "$dir/culvert-with-hosts"
+	"$dir/with-hosts" cmp -s "$dir/hosts" /etc/hosts 2>/dev/null || return 1
+	WITH_HOSTS=$dir/with-hosts
+	CULVERT=$dir/culvert-with-hosts
 }
 
 # start_proxy NAME SCRIPT [fakeproxy options...]; sets NAME_LOG too.
