@@ -13,7 +13,7 @@ PROXY_VARS=(CULVERT_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
 
 setup_file() {
 	begin_setup_file
-	start_target ECHO echo
+	start_loopback_target ECHO echo
 	# Proxies that keep half-closed tunnels open, so that culvert -N gets
 	# the echo back and then a clean end.
 	start_proxy PA halfclose

@@ -275,6 +275,7 @@ sys.stdout.buffer.write(bytes(range(256)) * 2 +
 }
 
 @test "an IPv6 literal target is bracketed in the request line and Host" {
+	require_ipv6_loopback
 	start_target SRC6 --host ::1 source "$SIZE"
 	start_proxy PROXY ok
 	run_culvert \
@@ -321,6 +322,7 @@ sys.stdout.buffer.write(bytes(range(256)) * 2 +
 }
 
 @test "a proxy at an IPv6 address in brackets is reached" {
+	require_ipv6_loopback
 	start_proxy PROXY ok --host ::1
 	run_culvert -p "http://[::1]:$PROXY_PORT" \
 	    127.0.0.1 "$SRC_PORT" </dev/null
@@ -373,6 +375,7 @@ sys.stdout.buffer.write(bytes(range(256)) * 2 +
 }
 
 @test "-4 cannot reach a proxy given as an IPv6 address and exits 3" {
+	require_ipv6_loopback
 	start_proxy PROXY ok --host ::1
 	run_culvert -4 \
 	    -p "http://[::1]:$PROXY_PORT" 127.0.0.1 "$SRC_PORT" </dev/null

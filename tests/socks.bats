@@ -12,7 +12,7 @@ SSH_SIZE=5000000
 
 setup_file() {
 	begin_setup_file
-	start_target ECHO echo
+	start_loopback_target ECHO echo
 	end_setup_file
 	start_danted
 	start_danted --name DANTEDAUTH --auth "dante-pw-$RANDOM"
@@ -64,6 +64,8 @@ echo_via() {
 
 # fake_echo NAME [ARGS...]: bytes 0-255 through the fake server NAME to the
 # echo target named localhost, culvert -N ARGS.  Sets status and friends.
+# The target listens on 127.0.0.1 and ::1, so it does not matter which of
+# them localhost resolves to first here.
 fake_echo() {
 	local port_var="${1}_PORT" scheme=socks5h
 	shift
@@ -79,6 +81,44 @@ fake_echo() {
 request_of() {
 	local log_var="${1}_LOG"
 	head -n 1 "${!log_var}" | cut -d' ' -f"$2"
+}
+
+# addr_hex ADDR: a SOCKS5 address type and address for the IP address
+# ADDR, in hex: 01 and four bytes for IPv4, 04 and sixteen for IPv6.
+addr_hex() {
+	"$PYTHON" -c 'import ipaddress, sys
+a = ipaddress.ip_address(sys.argv[1])
+print("%02x%s" % (1 if a.version == 4 else 4, a.packed.hex()))' "$1"
+}
+
+# name_resolving_to ADDR...: set NAME to a target name that culvert
+# resolves to exactly these addresses in this order (common.bash:
+# addresses_of).  Preferably the test's own name in a private /etc/hosts
+# (common.bash: private_hosts); where none can be had, one of the machine's
+# usual loopback names that happens to resolve that way.  Skips the test,
+# saying why, when there is no such name here.
+name_resolving_to() {
+	local want got addr why
+	local -a lines=() names
+	want=$(printf '%s\n' "$@")
+	for addr in "$@"; do
+		lines+=("$addr culvert-target.test")
+	done
+	if private_hosts "${lines[@]}"; then
+		names=(culvert-target.test)
+		why="culvert-target.test in a private /etc/hosts resolves to"
+	else
+		names=(localhost ip6-localhost ip6-loopback localhost6)
+		why="no private /etc/hosts here (unshare), and ${names[*]} resolve to"
+	fi
+	for NAME in "${names[@]}"; do
+		got=$(addresses_of "$NAME") || got=
+		[[ $got == "$want" ]] && return 0
+		why+=" [${got//$'\n'/ }]"
+	done
+	# AI_ADDRCONFIG: getaddrinfo gives IPv6 addresses only where the
+	# machine has an IPv6 address besides ::1.
+	skip "no name here that culvert resolves to [$*]: $why"
 }
 
 # port_hex PORT: the port as four hex digits, network order.
@@ -167,12 +207,47 @@ refused_with() {
 	    "05010003$(printf '%02x' 9)$(str_hex localhost)$(port_hex "$ECHO_PORT")"
 }
 
-@test "socks5 resolves localhost itself and sends 127.0.0.1 (address type 1)" {
+@test "socks5 resolves localhost itself and sends the first address it gets" {
+	# 127.0.0.1 (type 1) on most machines, ::1 (type 4) where /etc/hosts
+	# has "::1 localhost" as Debian's does.
+	local first
+	first=$(addresses_of localhost | head -n 1)
+	[[ -n $first ]] || fail "localhost does not resolve here"
+	if [[ $first == ::1 ]]; then
+		require_ipv6_loopback
+	fi
 	start_fake FS ok
 	fake_echo FS socks5
 	assert_equal "$status" 0
 	cmp "$BYTES" "$OUT"
+	assert_equal "$(request_of FS 2)" \
+	    "050100$(addr_hex "$first")$(port_hex "$ECHO_PORT")"
+}
+
+@test "socks5 resolves a name for 127.0.0.1 itself and sends address type 1" {
+	name_resolving_to 127.0.0.1
+	start_fake FS ok
+	run_culvert -N -p "socks5://127.0.0.1:$FS_PORT" "$NAME" "$ECHO_PORT" \
+	    <"$BYTES"
+	assert_equal "$status" 0
+	assert_equal "$stderr" ""
+	cmp "$BYTES" "$OUT"
 	assert_equal "$(request_of FS 2)" "050100017f000001$(port_hex "$ECHO_PORT")"
+}
+
+@test "socks5 resolves a name for ::1 itself, sends address type 4 and reaches the target over IPv6" {
+	require_ipv6_loopback
+	name_resolving_to ::1
+	start_target ECHO6 --host ::1 echo
+	start_fake FS ok
+	run_culvert -N -p "socks5://127.0.0.1:$FS_PORT" "$NAME" "$ECHO6_PORT" \
+	    <"$BYTES"
+	assert_equal "$status" 0
+	assert_equal "$stderr" ""
+	cmp "$BYTES" "$OUT"
+	# VER 5, CMD 1 CONNECT, RSV 0, ATYP 4, ::1, port.
+	assert_equal "$(request_of FS 2)" \
+	    "0501000400000000000000000000000000000001$(port_hex "$ECHO6_PORT")"
 }
 
 @test "socks5 without credentials offers only 'no authentication'" {
@@ -219,6 +294,17 @@ refused_with() {
 @test "socks4 with an IPv4 literal target sends that address and an empty user id" {
 	start_fake FS ok
 	run_culvert -N -p "socks4://127.0.0.1:$FS_PORT" 127.0.0.1 "$ECHO_PORT" \
+	    <"$BYTES"
+	assert_equal "$status" 0
+	assert_equal "$stderr" ""
+	cmp "$BYTES" "$OUT"
+	assert_equal "$(request_of FS 1)" "0401$(port_hex "$ECHO_PORT")7f00000100"
+}
+
+@test "socks4 sends the IPv4 address of a name that resolves to ::1 first" {
+	name_resolving_to ::1 127.0.0.1
+	start_fake FS ok
+	run_culvert -N -p "socks4://127.0.0.1:$FS_PORT" "$NAME" "$ECHO_PORT" \
 	    <"$BYTES"
 	assert_equal "$status" 0
 	assert_equal "$stderr" ""

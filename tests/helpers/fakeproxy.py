@@ -2,15 +2,16 @@
 """fakeproxy.py: a scripted HTTP CONNECT proxy for culvert's tests.
 
 Usage:
-    fakeproxy.py [--host ADDR] [--port N] [--port-file FILE]
+    fakeproxy.py [--host ADDR]... [--port N] [--port-file FILE]
                  [--script NAME] [--log FILE] [--list]
                  [--user U --pass P --offer LIST [--accept LIST] ...]
     fakeproxy.py --self-test
 
-Listens on ADDR (default 127.0.0.1; ::1 for IPv6) port N (default 0: the
-kernel picks), writes the port to FILE once listening (via FILE.tmp and a
-rename), serves each connection in a thread until killed.  --list prints
-the script names with one line each and exits.
+Listens on ADDR (default 127.0.0.1; ::1 for IPv6; each of several --host
+addresses, all on one port) port N (default 0: the kernel picks), writes
+the port to FILE once listening (via FILE.tmp and a rename), serves each
+connection in a thread until killed.  --list prints the script names
+with one line each and exits.
 
 Every connection: read the request head (up to the blank line, at most
 64 KiB), append it byte for byte to the --log FILE (created empty at

@@ -3,15 +3,16 @@
 tests.
 
 Usage:
-    fakesocks.py [--host ADDR] [--port N] [--port-file FILE]
+    fakesocks.py [--host ADDR]... [--port N] [--port-file FILE]
                  [--script NAME] [--log FILE] [--user USER] [--pass PASS]
                  [--expect HEX] [--bound real|ipv4|ipv6|name]
                  [--delay SECONDS] [--relay half|close] [--list]
 
-Listens on ADDR (default 127.0.0.1; ::1 for IPv6) port N (default 0: the
-kernel picks), writes the port to FILE once listening (via FILE.tmp and a
-rename), serves each connection in a thread until killed.  --list prints
-the script names with one line each and exits.
+Listens on ADDR (default 127.0.0.1; ::1 for IPv6; each of several --host
+addresses, all on one port) port N (default 0: the kernel picks), writes
+the port to FILE once listening (via FILE.tmp and a rename), serves each
+connection in a thread until killed.  --list prints the script names
+with one line each and exits.
 
 The protocol is told by the first byte: 4 is SOCKS4 (SOCKS4a when the
 address is 0.0.0.x, x nonzero, and a name follows the user id), 5 is

@@ -1,7 +1,9 @@
 """What the test servers (target.py, fakeproxy.py, fakesocks.py) share:
 the listening loop with its port file, a graceful close, and the relay
 that joins a client to the far side."""
+import errno
 import os
+import selectors
 import socket
 import sys
 import threading
@@ -10,8 +12,11 @@ CHUNK = 1 << 16
 
 
 def add_listen_args(ap):
-    """--host, --port and --port-file, as every server takes them."""
-    ap.add_argument("--host", default="127.0.0.1")
+    """--host (repeatable), --port and --port-file, as every server takes
+    them."""
+    ap.add_argument("--host", action="append",
+                    help="listen on this address (default 127.0.0.1); "
+                    "given more than once, on each, all on one port")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file",
                     help="write the port here once listening (atomically)")
@@ -24,23 +29,49 @@ def write_port_file(path, port):
     os.rename(tmp, path)
 
 
+def listen_all(hosts, port, tries=50):
+    """Listening sockets on every address in hosts, all on one port: port,
+    or when it is 0 the one the kernel gives the first address, retried
+    (at most tries times) while that port is taken on another address."""
+    for _ in range(tries):
+        socks = []
+        want = port
+        try:
+            for host in hosts:
+                family = socket.AF_INET6 if ":" in host else socket.AF_INET
+                srv = socket.socket(family, socket.SOCK_STREAM)
+                socks.append(srv)
+                srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                srv.bind((host, want))
+                srv.listen(128)
+                want = srv.getsockname()[1]
+            return socks
+        except OSError as e:
+            close_quietly(*socks)
+            if port != 0 or e.errno != errno.EADDRINUSE or len(socks) < 2:
+                raise
+    raise OSError(errno.EADDRINUSE, "no port free on all of %s" %
+                  ", ".join(hosts))
+
+
 def serve(opts, handler):
-    """Listen on opts.host and opts.port, write opts.port_file, then call
-    handler(sock, index) on a thread of its own for each connection;
-    index counts connections from 1.  Never returns."""
-    family = socket.AF_INET6 if ":" in opts.host else socket.AF_INET
-    srv = socket.socket(family, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((opts.host, opts.port))
-    srv.listen(128)
+    """Listen on each of opts.host (default 127.0.0.1) at opts.port, write
+    opts.port_file, then call handler(sock, index) on a thread of its own
+    for each connection; index counts connections from 1, in the order one
+    thread accepts them.  Never returns."""
+    listeners = listen_all(opts.host or ["127.0.0.1"], opts.port)
     if opts.port_file:
-        write_port_file(opts.port_file, srv.getsockname()[1])
+        write_port_file(opts.port_file, listeners[0].getsockname()[1])
+    sel = selectors.DefaultSelector()
+    for srv in listeners:
+        sel.register(srv, selectors.EVENT_READ)
     index = 0
     while True:
-        sock, _ = srv.accept()
-        index += 1
-        threading.Thread(target=handler, args=(sock, index),
-                         daemon=True).start()
+        for key, _ in sel.select():
+            sock, _ = key.fileobj.accept()
+            index += 1
+            threading.Thread(target=handler, args=(sock, index),
+                             daemon=True).start()
 
 
 def close_quietly(*socks):

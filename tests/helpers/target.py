@@ -2,7 +2,7 @@
 """target.py: the far end of a tunnel, for culvert's tests and benchmarks.
 
 Usage:
-    target.py [--host ADDR] [--port N] [--port-file FILE] [--log FILE]
+    target.py [--host ADDR]... [--port N] [--port-file FILE] [--log FILE]
               MODE [ARGS...]
 
 --log FILE: the sink also appends its "SHA256HEX COUNT" line to FILE.
@@ -10,7 +10,10 @@ Usage:
 Listens on ADDR (default 127.0.0.1; use ::1 for IPv6) port N (default 0:
 the kernel picks), writes the port number to FILE once it is listening
 (written to FILE.tmp and renamed, so a reader never sees half a number),
-and serves every connection in its own thread until it is killed.
+and serves every connection in its own thread until it is killed.  With
+--host given more than once it listens on each address, all on one port
+(--host 127.0.0.1 --host ::1: a target that a name such as localhost
+reaches whichever loopback address the name resolves to first).
 
 Modes:
     echo                send back everything received; close after EOF.

@@ -10,6 +10,10 @@
 #   start_helper NAME SCRIPT.py ARGS...   start a helper, wait for its port;
 #                  sets NAME_PORT and NAME_PID
 #   start_target NAME MODE ARGS...        target.py MODE ARGS
+#   start_loopback_target NAME MODE ARGS...  the same on 127.0.0.1 and ::1
+#   ipv6_loopback; require_ipv6_loopback  can ::1 be listened on; else skip
+#   addresses_of NAME                     what culvert resolves NAME to
+#   private_hosts LINE...                 a hosts file of the test's own
 #   start_proxy  NAME SCRIPT [OPTS...]    fakeproxy.py --script SCRIPT
 #                  --log $HELPER_DIR/NAME.log; sets NAME_LOG too
 #   proxy_connections NAME                connections the proxy has accepted
@@ -113,6 +117,82 @@ start_target() {
 	local name=$1
 	shift
 	start_helper "$name" target.py "$@"
+}
+
+# start_loopback_target NAME MODE ARGS...: start_target listening on
+# 127.0.0.1 and, where the machine has IPv6 loopback, on ::1, both on one
+# port.  For targets named by a name such as localhost, which resolves to
+# ::1 first on some machines (Debian's /etc/hosts) and to 127.0.0.1 on
+# others.
+start_loopback_target() {
+	local name=$1
+	shift
+	local -a hosts=(--host 127.0.0.1)
+	if ipv6_loopback; then
+		hosts+=(--host ::1)
+	fi
+	start_target "$name" "${hosts[@]}" "$@"
+}
+
+# ipv6_loopback: true when a socket can listen on ::1 here.  The answer is
+# kept in _IPV6_LOOPBACK (exported, so setup_file asks once per file).
+ipv6_loopback() {
+	if [[ -z ${_IPV6_LOOPBACK:-} ]]; then
+		_IPV6_LOOPBACK=no
+		if "$PYTHON" -c 'import socket
+socket.create_server(("::1", 0), family=socket.AF_INET6)' 2>/dev/null; then
+			_IPV6_LOOPBACK=yes
+		fi
+		export _IPV6_LOOPBACK
+	fi
+	[[ $_IPV6_LOOPBACK == yes ]]
+}
+
+# require_ipv6_loopback: skip the test where nothing can listen on ::1.
+require_ipv6_loopback() {
+	ipv6_loopback || skip "this machine has no IPv6 loopback (cannot listen on ::1)"
+}
+
+# addresses_of NAME: the addresses getaddrinfo gives for NAME, in its order,
+# one a line, each once, asked the way culvert asks (AF_UNSPEC,
+# SOCK_STREAM, AI_ADDRCONFIG); through the private hosts file when the test
+# has one (private_hosts).  Returns 1 when NAME does not resolve.
+addresses_of() {
+	local -a ns=()
+	[[ -n ${WITH_HOSTS:-} ]] && ns=("$WITH_HOSTS")
+	"${ns[@]}" "$PYTHON" -c 'import socket, sys
+seen = []
+for ai in socket.getaddrinfo(sys.argv[1], None, socket.AF_UNSPEC,
+                             socket.SOCK_STREAM, 0, socket.AI_ADDRCONFIG):
+    if ai[4][0] not in seen:
+        seen.append(ai[4][0])
+        print(ai[4][0])' "$1" 2>/dev/null
+}
+
+# private_hosts LINE...: give the rest of this test a hosts file of these
+# lines in place of the machine's /etc/hosts, so that the test decides
+# what a name resolves to: culvert (through run_culvert) and addresses_of
+# run in a private mount namespace with the file bound over /etc/hosts
+# (unshare, with a user namespace when not root); the machine's file is
+# not touched.  Sets CULVERT to a wrapper and WITH_HOSTS to a script that
+# runs any command that way.  Returns 1, changing nothing, where no such
+# namespace can be made (e.g. a container without CAP_SYS_ADMIN).
+private_hosts() {
+	local dir=$BATS_TEST_TMPDIR unshare='unshare --mount'
+	((EUID == 0)) || unshare='unshare --user --map-root-user --mount'
+	printf '%s\n' "$@" >"$dir/hosts"
+	cat >"$dir/with-hosts" <<-EOF
+		#!/bin/sh
+		# with-hosts CMD ARGS...: CMD with $dir/hosts as /etc/hosts.
+		exec $unshare sh -c 'mount --bind "\$0" /etc/hosts && exec "\$@"' \\
+		    '$dir/hosts' "\$@"
+	EOF
+	printf '#!/bin/sh\nexec %s %s "$@"\n' "'$dir/with-hosts'" "'$CULVERT'" \
+	    >"$dir/culvert-with-hosts"
+	chmod 0755 "$dir/with-hosts" "$dir/culvert-with-hosts"
+	"$dir/with-hosts" cmp -s "$dir/hosts" /etc/hosts 2>/dev/null || return 1
+	WITH_HOSTS=$dir/with-hosts
+	CULVERT=$dir/culvert-with-hosts
 }
 
 # start_proxy NAME SCRIPT [fakeproxy options...]; sets NAME_LOG too.
