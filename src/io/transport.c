@@ -25,7 +25,9 @@ transport_socket(struct transport *t, int fd)
 
 	memset(t, 0, sizeof(*t));
 	t->rfd = t->wfd = fd;
+	/* No child: -1, not 0, which is standard input. */
 	t->child.pid = -1;
+	t->child.in = t->child.out = t->child.err = -1;
 	t->lowat = 1;
 	/*
 	 * Only TCP honours SO_RCVLOWAT in poll(); on an AF_UNIX socket
