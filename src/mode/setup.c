@@ -231,8 +231,15 @@ fail:
 void
 mode_log_event(void *arg, const struct tunnel_event *ev)
 {
-	const char *prefix = arg != NULL ? arg : "";
+	char prefix[128];
 
+	/* In a chain, every line says which hop it is about. */
+	if (ev->hops > 1)
+		(void)snprintf(prefix, sizeof(prefix), "%shop %u: ",
+		    arg != NULL ? (const char *)arg : "", ev->hop);
+	else
+		(void)snprintf(prefix, sizeof(prefix), "%s",
+		    arg != NULL ? (const char *)arg : "");
 	switch (ev->kind) {
 	case TEV_STEP:
 	case TEV_SKIPPED:
@@ -264,5 +271,7 @@ mode_log_event(void *arg, const struct tunnel_event *ev)
 		log_debug("%sconnected to %.*s (%lld ms)", prefix,
 		    (int)ev->len, ev->text, ev->ms);
 		break;
+	case TEV_FAILED:
+		break;		/* the driver reports the failure itself */
 	}
 }
