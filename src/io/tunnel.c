@@ -708,6 +708,7 @@ fill_params(struct tunnel *t, size_t k)
 	p->nheaders = t->r->nheaders;
 	p->creds = a->creds;
 	p->auth_allow = t->r->auth_allow;
+	p->to_proxy = k + 1 < t->r->nhops;
 }
 
 /*
