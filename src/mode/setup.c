@@ -148,6 +148,38 @@ gather_creds(struct options *o, struct route *r, char **args,
 	return rc;
 }
 
+/*
+ * --proxy-command reaches one proxy: not an https:// one (culvert runs
+ * openssl for those itself), and not a list of them (the command cannot
+ * tell which is meant); "direct" may still follow it.
+ */
+static int
+command_fits(const struct route *r, struct failure *f)
+{
+	const struct route_hop *h = &r->hop[0];
+	size_t a, proxies = 0;
+
+	for (a = 0; a < h->nalt; a++) {
+		if (h->alt[a].direct)
+			continue;
+		proxies++;
+		if (h->alt[a].px.scheme == SCHEME_HTTPS) {
+			failure_set(f, FAIL_USAGE, "--proxy-command cannot carry "
+			    "an https:// proxy, which culvert reaches with "
+			    "openssl itself; put the TLS in the command and "
+			    "give the proxy as http://");
+			return -1;
+		}
+	}
+	if (proxies > 1) {
+		failure_set(f, FAIL_USAGE, "--proxy-command reaches one proxy, "
+		    "but the first hop lists %zu; give one (and \"direct\" if "
+		    "you like)", proxies);
+		return -1;
+	}
+	return 0;
+}
+
 struct route *
 mode_route(struct options *o, const struct target *t,
     struct route_origin *origin, struct failure *f)
@@ -189,12 +221,24 @@ mode_route(struct options *o, const struct target *t,
 			    "https_proxy (see culvert --help)");
 			goto fail;
 		}
-		if (route_add(r, url, err, sizeof(err)) == -1) {
-			failure_set(f, FAIL_USAGE, "bad proxy URL in %s: %s",
-			    origin->proxy_var, err);
+		/*
+		 * Only culvert's own variable holds chains and fallbacks;
+		 * curl and every other program read the others as one URL.
+		 */
+		if (strcmp(origin->proxy_var, "CULVERT_PROXY") == 0 ?
+		    route_add(r, url, err, sizeof(err)) == -1 :
+		    route_add_url(r, url, err, sizeof(err)) == -1) {
+			failure_set(f, FAIL_USAGE, "bad proxy URL in %s: %s%s",
+			    origin->proxy_var, err,
+			    strcmp(origin->proxy_var, "CULVERT_PROXY") != 0 &&
+			    strpbrk(url, ",|") != NULL ? " (it holds one URL; "
+			    "put chains and fallbacks in CULVERT_PROXY or "
+			    "--proxy)" : "");
 			goto fail;
 		}
 	}
+	if (o->proxy_command != NULL && command_fits(r, f) == -1)
+		goto fail;
 	if ((o->proxy_command != NULL &&
 	    route_set_string(&r->proxy_command, o->proxy_command) == -1) ||
 	    (o->proxy_cacert != NULL &&
