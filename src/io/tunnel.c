@@ -795,10 +795,12 @@ hop_failed(struct tunnel *t, const struct failure *f)
 
 	/*
 	 * Hop k could not reach hop k + 1's alternative, which has not
-	 * answered yet: the next alternative may do better.
+	 * answered yet: the next alternative may do better.  Without one,
+	 * the failure is hop k's refusal.
 	 */
-	if (k + 1 < t->r->nhops && t->proven == k + 1 &&
-	    f->kind == FAIL_REFUSED && unreachable_next(f)) {
+	if (k + 1 < t->r->nhops && t->r->hop[k + 1].nalt > 1 &&
+	    t->proven == k + 1 && f->kind == FAIL_REFUSED &&
+	    unreachable_next(f)) {
 		char reason[300];
 
 		if (f->http_status != 0)
