@@ -42,5 +42,5 @@ main(int argc, char **argv)
 		break;
 	}
 	log_init(o.verbosity);
-	return mode_stdio(&o);
+	return o.check ? mode_check(&o) : mode_stdio(&o);
 }

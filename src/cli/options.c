@@ -21,7 +21,8 @@ enum {
 	OPT_FDPASS,
 	OPT_NO_SPLICE,
 	OPT_PROXY_COMMAND,
-	OPT_PROXY_CACERT
+	OPT_PROXY_CACERT,
+	OPT_CHECK
 };
 
 static const struct option longopts[] = {
@@ -37,6 +38,7 @@ static const struct option longopts[] = {
 	{ "no-splice",	no_argument,	   NULL, OPT_NO_SPLICE },
 	{ "proxy-command", required_argument, NULL, OPT_PROXY_COMMAND },
 	{ "proxy-cacert", required_argument, NULL, OPT_PROXY_CACERT },
+	{ "check",	no_argument,	   NULL, OPT_CHECK },
 	{ "verbose",	no_argument,	   NULL, 'v' },
 	{ "quiet",	no_argument,	   NULL, 'q' },
 	{ "help",	no_argument,	   NULL, 'h' },
@@ -71,6 +73,8 @@ options_usage(void)
 "      --no-proxy LIST      hosts to reach directly (replaces NO_PROXY)\n"
 "      --fdpass             hand the connected socket to ssh (ProxyUseFdpass)\n"
 "      --no-splice          debugging: use the portable relay, not splice(2)\n"
+"      --check              open the tunnel, report every step and what the\n"
+"                           target says first, and exit; relays nothing\n"
 "  -v, --verbose            show each step; twice: the protocol heads too\n"
 "  -q, --quiet              print errors only\n"
 "  -h, --help               show this help\n"
@@ -227,6 +231,9 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 			break;
 		case OPT_PROXY_CACERT:
 			o->proxy_cacert = optarg;
+			break;
+		case OPT_CHECK:
+			o->check = true;
 			break;
 		case 'h':
 			return OPT_HELP;

@@ -32,6 +32,7 @@ struct options {
 	const char	*no_proxy;	/* --no-proxy, NULL when not given */
 	bool		 fdpass;
 	bool		 no_splice;
+	bool		 check;		/* --check: report, do not relay */
 	const char	*host;		/* positional HOST */
 	const char	*port;		/* positional PORT */
 };

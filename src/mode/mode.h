@@ -48,9 +48,14 @@ struct route_origin {
 struct route	*mode_route(struct options *o, const struct target *target,
 		    struct route_origin *origin, struct failure *f);
 
+/* "http://a:3128|direct -> socks5h://b:1080", for -v and --check. */
+void		 mode_describe_route(const struct route *r, char *buf,
+		    size_t len);
+
 /* Log a tunnel's events: arg is the prefix ("" or "[12] "). */
 void		 mode_log_event(void *arg, const struct tunnel_event *ev);
 
 int	mode_stdio(struct options *);
+int	mode_check(struct options *);
 
 #endif

@@ -44,9 +44,8 @@ bad_noproxy(const char *entry, void *arg)
 	log_info("ignoring malformed no-proxy entry \"%s\"", entry);
 }
 
-/* "http://a:3128|direct -> socks5h://b:1080" for -v. */
-static void
-describe(const struct route *r, char *buf, size_t len)
+void
+mode_describe_route(const struct route *r, char *buf, size_t len)
 {
 	size_t h, a, o = 0;
 
@@ -246,7 +245,7 @@ mode_route(struct options *o, const struct target *t,
 		failure_set(f, FAIL_IO, "out of memory");
 		goto fail;
 	}
-	describe(r, shown, sizeof(shown));
+	mode_describe_route(r, shown, sizeof(shown));
 	log_info("using proxy %s (from %s)", shown, origin->proxy_var);
 
 	list = proxyenv_noproxy(o->no_proxy, &origin->noproxy_var);
