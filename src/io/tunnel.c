@@ -761,6 +761,9 @@ hop_begin(struct tunnel *t)
 		hop_handshake(t);
 		return;
 	}
+	/* -4 and -6 choose how proxies are reached, the next one too. */
+	if (family == AF_UNSPEC && k + 1 < t->r->nhops)
+		family = t->r->family;
 	t->state = T_NEXT;
 	t->step_ms = clock_ms();
 	if ((t->res = resolve_start(next->host, next->port, family)) == NULL) {
