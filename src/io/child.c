@@ -46,15 +46,19 @@ child_spawn(struct child *c, char *const argv[], bool shell,
 		 * "exec CMD", as ssh runs a ProxyCommand: the shell becomes
 		 * the command, so the process we stop and reap is the
 		 * command itself, not a shell that would leave it behind.
-		 * Built before fork(): the child of a threaded process may
-		 * not allocate.
+		 * A CMD that says "exec" itself is left alone ("exec exec"
+		 * would look for a program called exec).  Built before
+		 * fork(): the child of a threaded process may not allocate.
 		 */
+		const char *p = argv[0] + strspn(argv[0], " \t");
+
 		len = strlen(argv[0]) + sizeof("exec ");
 		if ((script = malloc(len)) == NULL) {
 			failure_set(f, FAIL_IO, "out of memory");
 			return -1;
 		}
-		(void)snprintf(script, len, "exec %s", argv[0]);
+		(void)snprintf(script, len, "%s%s", strncmp(p, "exec", 4) == 0 &&
+		    (p[4] == ' ' || p[4] == '\t') ? "" : "exec ", argv[0]);
 		sh[2] = script;
 	}
 	if (pipe(in) == -1 || pipe(out) == -1 || pipe(err) == -1) {
