@@ -78,6 +78,14 @@ last_line() {
 	assert_regex "$(last_line)" "^culvert: cannot reach proxy https://127\.0\.0\.1:$TLSFRONT_PORT: openssl exited with status 1: .*certificate"
 }
 
+@test "an unreadable --proxy-cacert file is a usage error, exit 2" {
+	run_culvert --proxy-cacert "$BATS_TEST_TMPDIR/nonexistent.pem" \
+	    -p "https://localhost:$TLSFRONT_PORT" 127.0.0.1 "$SSHD_PORT" </dev/null
+	assert_equal "$status" 2
+	assert_one_culvert_line
+	assert_regex "$stderr" "cannot read --proxy-cacert .*nonexistent\.pem: No such file"
+}
+
 @test "an https:// proxy that is down is unreachable, exit 3" {
 	local port
 	port=$(free_port)

@@ -2,9 +2,11 @@
  * setup.c: what every mode shares: exit statuses, the route from the
  * options and the environment, and logging a tunnel's events.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth/creds.h"
 #include "cli/creds.h"
@@ -238,6 +240,12 @@ mode_route(struct options *o, const struct target *t,
 	}
 	if (o->proxy_command != NULL && command_fits(r, f) == -1)
 		goto fail;
+	/* openssl's own complaint would come later and say less. */
+	if (o->proxy_cacert != NULL && access(o->proxy_cacert, R_OK) == -1) {
+		failure_set(f, FAIL_USAGE, "cannot read --proxy-cacert %s: %s",
+		    o->proxy_cacert, strerror(errno));
+		goto fail;
+	}
 	if ((o->proxy_command != NULL &&
 	    route_set_string(&r->proxy_command, o->proxy_command) == -1) ||
 	    (o->proxy_cacert != NULL &&
