@@ -29,7 +29,8 @@ _culvert()
 
 	local opts="-4 -6 -H --header -h --help -N --shutdown -p --proxy
 	    -q --quiet -t --timeout -U --proxy-user -V --version -v --verbose
-	    --auth-file --fdpass --no-proxy --no-splice --proxy-auth"
+	    --auth-file --check --fdpass --no-proxy --no-splice --proxy-auth
+	    --proxy-cacert --proxy-command"
 
 	# --opt=value, whether or not '=' split the word
 	if [[ $prev == = && $cword -ge 2 ]]; then
@@ -42,8 +43,8 @@ _culvert()
 	case $prev in
 	-p|--proxy)
 		compopt -o nospace 2>/dev/null
-		COMPREPLY=($(compgen -W "http:// socks4:// socks4a:// socks5://
-		    socks5h://" -- "$cur"))
+		COMPREPLY=($(compgen -W "http:// https:// socks4:// socks4a://
+		    socks5:// socks5h:// direct" -- "$cur"))
 		# ':' splits words in bash; drop the part before it
 		if declare -F __ltrim_colon_completions >/dev/null 2>&1; then
 			__ltrim_colon_completions "$cur"
@@ -54,13 +55,17 @@ _culvert()
 		COMPREPLY=($(compgen -W "basic digest ntlm any" -- "$cur"))
 		return
 		;;
-	--auth-file)
+	--auth-file|--proxy-cacert)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
 	--no-proxy)
 		_culvert_hosts "$cur"
+		return
+		;;
+	--proxy-command)
+		COMPREPLY=($(compgen -c -- "$cur"))
 		return
 		;;
 	-t|--timeout|-H|--header|-U|--proxy-user)
@@ -84,7 +89,8 @@ _culvert()
 		fi
 		case ${words[i]} in
 		-p|--proxy|-t|--timeout|-H|--header|-U|--proxy-user|\
-		--auth-file|--no-proxy|--proxy-auth)
+		--auth-file|--no-proxy|--proxy-auth|--proxy-cacert|\
+		--proxy-command)
 			skip=1 ;;
 		-*) ;;
 		*) nargs=$((nargs + 1)) ;;

@@ -67,5 +67,7 @@ main(int argc, char **argv)
 	log_init(o.verbosity);
 	if (OPTIONS_LISTEN(&o))
 		return mode_listen(&o);
+	if (o.check)
+		return mode_check(&o);
 	return o.tunnel != NULL ? mode_tunnel(&o) : mode_stdio(&o);
 }

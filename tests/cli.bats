@@ -170,9 +170,10 @@ proxy_url() {
 	assert_regex "$stderr" "[Uu]nsupported|[Uu]nknown"
 }
 
-@test "an https:// proxy is refused as unsupported" {
-	expect_usage_error -p "https://127.0.0.1:$PROXY_PORT" example.com 22
-	assert_regex "$stderr" "https"
+@test "an https:// proxy anywhere but first in a chain is refused" {
+	expect_usage_error -p "$(proxy_url)" -p "https://127.0.0.1:$PROXY_PORT" \
+	    example.com 22
+	assert_regex "$stderr" "https://"
 }
 
 @test "a proxy URL without a host is refused" {

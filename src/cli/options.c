@@ -28,7 +28,8 @@ enum {
 	OPT_TUNNEL_TRANSPORT,
 	OPT_RESUME_TIMEOUT,
 	OPT_KEEPALIVE,
-	OPT_TOKEN_FILE
+	OPT_TOKEN_FILE,
+	OPT_CHECK
 };
 
 static const struct option longopts[] = {
@@ -54,6 +55,7 @@ static const struct option longopts[] = {
 	{ "resume-timeout", required_argument, NULL, OPT_RESUME_TIMEOUT },
 	{ "keepalive",	required_argument, NULL, OPT_KEEPALIVE },
 	{ "token-file",	required_argument, NULL, OPT_TOKEN_FILE },
+	{ "check",	no_argument,	   NULL, OPT_CHECK },
 	{ "verbose",	no_argument,	   NULL, 'v' },
 	{ "quiet",	no_argument,	   NULL, 'q' },
 	{ "help",	no_argument,	   NULL, 'h' },
@@ -109,6 +111,8 @@ options_usage(void)
 "      --resume-timeout SECONDS  how long to try to resume (default 120)\n"
 "      --keepalive SECONDS  quiet time before a keep-alive (default 25)\n"
 "      --token-file FILE    culvert serve's token (mode 600)\n"
+"      --check              open the tunnel, report every step and what the\n"
+"                           target says first, and exit; relays nothing\n"
 "  -v, --verbose            show each step; twice: the protocol heads too\n"
 "  -q, --quiet              print errors only\n"
 "  -h, --help               show this help\n"
@@ -323,6 +327,9 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 			break;
 		case OPT_TOKEN_FILE:
 			o->token_file = optarg;
+			break;
+		case OPT_CHECK:
+			o->check = true;
 			break;
 		case 'h':
 			return OPT_HELP;

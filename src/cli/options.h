@@ -53,6 +53,7 @@ struct options {
 	double		 resume_timeout;	/* --resume-timeout */
 	double		 keepalive;		/* --keepalive */
 	const char	*token_file;	/* --token-file, or CULVERT_TOKEN_FILE */
+	bool		 check;		/* --check: report, do not relay */
 	const char	*host;		/* positional HOST */
 	const char	*port;		/* positional PORT */
 };

@@ -35,11 +35,32 @@ child_spawn(struct child *c, char *const argv[], bool shell,
     struct failure *f)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	char *sh[] = { "/bin/sh", "-c", NULL, NULL };
+	char *sh[] = { "/bin/sh", "-c", NULL, NULL }, *script = NULL;
+	size_t len;
 
 	memset(c, 0, sizeof(*c));
 	c->pid = -1;
 	c->in = c->out = c->err = -1;
+	if (shell) {
+		/*
+		 * "exec CMD", as ssh runs a ProxyCommand: the shell becomes
+		 * the command, so the process we stop and reap is the
+		 * command itself, not a shell that would leave it behind.
+		 * A CMD that says "exec" itself is left alone ("exec exec"
+		 * would look for a program called exec).  Built before
+		 * fork(): the child of a threaded process may not allocate.
+		 */
+		const char *p = argv[0] + strspn(argv[0], " \t");
+
+		len = strlen(argv[0]) + sizeof("exec ");
+		if ((script = malloc(len)) == NULL) {
+			failure_set(f, FAIL_IO, "out of memory");
+			return -1;
+		}
+		(void)snprintf(script, len, "%s%s", strncmp(p, "exec", 4) == 0 &&
+		    (p[4] == ' ' || p[4] == '\t') ? "" : "exec ", argv[0]);
+		sh[2] = script;
+	}
 	if (pipe(in) == -1 || pipe(out) == -1 || pipe(err) == -1) {
 		failure_set(f, FAIL_IO, "cannot start the proxy command: %s",
 		    strerror(errno));
@@ -63,15 +84,15 @@ child_spawn(struct child *c, char *const argv[], bool shell,
 		close_pair(in);
 		close_pair(out);
 		close_pair(err);
-		if (shell) {
-			sh[2] = argv[0];
+		if (shell)
 			execv(sh[0], sh);
-		} else
+		else
 			execvp(argv[0], argv);
 		dprintf(STDERR_FILENO, "cannot run %s: %s\n",
 		    shell ? sh[0] : argv[0], strerror(errno));
 		_exit(127);
 	}
+	free(script);
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
@@ -87,6 +108,7 @@ child_spawn(struct child *c, char *const argv[], bool shell,
 	}
 	return 0;
 fail:
+	free(script);
 	close_pair(in);
 	close_pair(out);
 	close_pair(err);

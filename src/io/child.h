@@ -29,8 +29,9 @@ struct child {
 
 /*
  * Start argv[0] (searched in PATH) with argv, or with shell set, run
- * "/bin/sh -c argv[0]".  Our ends are non-blocking and close-on-exec.
- * 0, or -1 with f set.
+ * "/bin/sh -c 'exec argv[0]'" as ssh runs a ProxyCommand (no second
+ * "exec" when argv[0] starts with one).  Our ends are non-blocking and
+ * close-on-exec.  0, or -1 with f set.
  */
 int	child_spawn(struct child *c, char *const argv[], bool shell,
 	    struct failure *f);

@@ -17,6 +17,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -65,6 +66,7 @@ struct tunnel {
 	size_t			 sent;		/* of h[hop]->out */
 	struct failure		 fail;
 	char			 tried[512];	/* alternatives given up */
+	size_t			 tried_hop;	/* whose they are */
 	const char		*child_name;	/* "openssl", "the proxy command" */
 	bool			 learned;	/* the route heard the outcome */
 };
@@ -75,22 +77,55 @@ static void	open_first(struct tunnel *);
 static void	hop_begin(struct tunnel *);
 static void	handle(struct tunnel *, enum step);
 
+static enum tunnel_phase
+phase(const struct tunnel *t)
+{
+	switch (t->state) {
+	case T_RESOLVE:
+		return TP_RESOLVE;
+	case T_CONNECT:
+		return TP_CONNECT;
+	case T_NEXT:
+		return TP_NEXT;
+	case T_SEND:
+		return TP_SEND;
+	case T_RECV:
+	case T_FAILED:
+		return TP_RECV;
+	case T_UP:
+		break;
+	}
+	return TP_UP;
+}
+
+/* Report an event of hop k (0-based), in the step the tunnel is in. */
 static void
-emit(struct tunnel *t, enum tunnel_event_kind kind, const char *text,
-    size_t len, int code, long long ms)
+emit_hop(struct tunnel *t, size_t k, enum tunnel_event_kind kind,
+    const char *text, size_t len, int code, long long ms)
 {
 	struct tunnel_event ev;
+	bool direct = t->r->nhops == 0 || t->r->hop[0].alt[t->alt[0]].direct;
 
 	if (t->event == NULL)
 		return;
 	ev.kind = kind;
-	ev.hop = t->r->nhops == 0 || t->r->hop[0].alt[t->alt[0]].direct ?
-	    0 : (unsigned)t->hop + 1;
+	ev.phase = phase(t);
+	ev.hop = direct ? 0 : (unsigned)k + 1;
+	ev.alt = direct && t->r->nhops == 0 ? 0 : (unsigned)t->alt[k];
+	ev.hops = direct ? 0 : (unsigned)t->r->nhops;
 	ev.text = text;
 	ev.len = len;
 	ev.code = code;
 	ev.ms = ms;
 	t->event(t->event_arg, &ev);
+}
+
+/* Report an event of the hop whose handshake runs. */
+static void
+emit(struct tunnel *t, enum tunnel_event_kind kind, const char *text,
+    size_t len, int code, long long ms)
+{
+	emit_hop(t, t->hop, kind, text, len, code, ms);
 }
 
 static void stepf(struct tunnel *, const char *, ...)
@@ -164,6 +199,27 @@ drop_connection(struct tunnel *t)
 		}
 }
 
+/* The end: report t->fail as TEV_FAILED of hop k, close everything. */
+static void
+failed_now(struct tunnel *t, size_t k)
+{
+	emit_hop(t, k, TEV_FAILED, t->fail.msg, strlen(t->fail.msg),
+	    t->fail.http_status, 0);
+	t->state = T_FAILED;
+	drop_connection(t);
+}
+
+/* Append ", tried before: ..." when hop k's alternatives gave way. */
+static void
+add_tried(struct tunnel *t, size_t k)
+{
+	size_t used = strlen(t->fail.msg);
+
+	if (t->tried[0] != '\0' && t->tried_hop == k)
+		(void)snprintf(t->fail.msg + used, sizeof(t->fail.msg) - used,
+		    "; tried before: %s", t->tried);
+}
+
 /*
  * Give up: f says why.  The message names the hop
  * when there is more than one, and the alternatives given up before.
@@ -188,8 +244,9 @@ finish_fail(struct tunnel *t, const struct failure *f, size_t k)
 		t->fail.msg[0] = '\0';
 	if (t->have_tr && t->tr.child.pid > 0)
 		child_words(t);
-	t->state = T_FAILED;
-	drop_connection(t);
+	if (k < t->r->nhops)
+		add_tried(t, k);
+	failed_now(t, k);
 }
 
 /*
@@ -243,33 +300,37 @@ alt_failed(struct tunnel *t, size_t k, const char *reason,
     const struct failure *f)
 {
 	const struct route_hop *hop = &t->r->hop[k];
-	size_t used = strlen(t->tried);
-	struct failure all;
+	size_t used;
+	char line[700];
 
 	if (t->r->nhops == 0 || hop->nalt <= 1) {
 		finish_fail(t, f, k);
 		return;
 	}
+	if (t->tried_hop != k)
+		t->tried[0] = '\0';	/* only this hop's count */
+	t->tried_hop = k;
+	used = strlen(t->tried);
 	(void)snprintf(t->tried + used, sizeof(t->tried) - used, "%s%s (%s)",
 	    used > 0 ? ", " : "", route_alt_name(cur_alt(t, k)), reason);
 	if (t->r->retry_ms > 0)
 		t->r->hop[k].failed_at[t->alt[k]] = clock_ms();
 	if (t->alt[k] + 1 >= hop->nalt) {
-		failure_set(&all, FAIL_UNREACH, "no proxy of hop %zu could be "
-		    "reached: %s", k + 1, t->tried);
-		t->fail = all;
-		t->state = T_FAILED;
-		drop_connection(t);
+		if (t->r->nhops == 1)
+			failure_set(&t->fail, FAIL_UNREACH, "no proxy could be "
+			    "reached: %s", t->tried);
+		else {
+			failure_set(&t->fail, FAIL_UNREACH, "no proxy of hop %zu "
+			    "could be reached: %s", k + 1, t->tried);
+			t->fail.hop = (unsigned)k + 1;
+		}
+		failed_now(t, k);
 		return;
 	}
-	{
-		char line[700];
-
-		(void)snprintf(line, sizeof(line), "%s: %s; trying %s",
-		    route_alt_name(cur_alt(t, k)), reason,
-		    route_alt_name(&hop->alt[t->alt[k] + 1]));
-		emit(t, TEV_SKIPPED, line, strlen(line), 0, 0);
-	}
+	(void)snprintf(line, sizeof(line), "%s: %s; trying %s",
+	    route_alt_name(cur_alt(t, k)), reason,
+	    route_alt_name(&hop->alt[t->alt[k] + 1]));
+	emit_hop(t, k, TEV_SKIPPED, line, strlen(line), 0, 0);
 	t->alt[k]++;
 	drop_connection(t);
 	if (k == 0 && t->addrs != NULL) {
@@ -468,6 +529,7 @@ openssl_argv(const struct tunnel *t, char *hostport, size_t hplen,
 	argv[n++] = "openssl";
 	argv[n++] = "s_client";
 	argv[n++] = "-quiet";
+	argv[n++] = "-verify_quiet";	/* its errors still come */
 	argv[n++] = "-verify_return_error";
 	if (inet_pton(AF_INET, px->host, a) == 1 ||
 	    inet_pton(AF_INET6, px->host, a) == 1) {
@@ -574,8 +636,8 @@ hop_handshake(struct tunnel *t)
 			return;
 		}
 		if (k > 0)
-			stepf(t, "sending %s handshake to hop %zu (%s)",
-			    proxy_scheme_name(cur_alt(t, k)->px.scheme), k + 1,
+			stepf(t, "sending %s handshake to %s through the "
+			    "tunnel", proxy_scheme_name(cur_alt(t, k)->px.scheme),
 			    route_alt_name(cur_alt(t, k)));
 		else
 			stepf(t, "connected; sending %s handshake",
@@ -601,8 +663,13 @@ next_resolved(struct tunnel *t)
 	rc = resolve_finish(t->res, &res);
 	t->res = NULL;
 	if (rc != 0) {
-		failure_set(&f, FAIL_UNREACH, "cannot resolve target %s: %s "
-		    "(check the name)", t->next[k].host, gai_strerror(rc));
+		failure_set(&f, FAIL_UNREACH, "cannot resolve %s %s here for "
+		    "the %s proxy: %s (check the name, or use %s:// to let the "
+		    "proxy resolve it)", k + 1 < t->r->nhops ? "proxy" :
+		    "target", t->next[k].host,
+		    proxy_scheme_name(cur_alt(t, k)->px.scheme), gai_strerror(rc),
+		    cur_alt(t, k)->px.scheme == SCHEME_SOCKS4 ? "socks4a" :
+		    "socks5h");
 		finish_fail(t, &f, k);
 		return;
 	}
@@ -644,6 +711,7 @@ fill_params(struct tunnel *t, size_t k)
 	p->nheaders = t->r->nheaders;
 	p->creds = a->creds;
 	p->auth_allow = t->r->auth_allow;
+	p->to_proxy = k + 1 < t->r->nhops;
 }
 
 /*
@@ -696,6 +764,9 @@ hop_begin(struct tunnel *t)
 		hop_handshake(t);
 		return;
 	}
+	/* -4 and -6 choose how proxies are reached, the next one too. */
+	if (family == AF_UNSPEC && k + 1 < t->r->nhops)
+		family = t->r->family;
 	t->state = T_NEXT;
 	t->step_ms = clock_ms();
 	if ((t->res = resolve_start(next->host, next->port, family)) == NULL) {
@@ -730,14 +801,20 @@ hop_failed(struct tunnel *t, const struct failure *f)
 
 	/*
 	 * Hop k could not reach hop k + 1's alternative, which has not
-	 * answered yet: the next alternative may do better.
+	 * answered yet: the next alternative may do better.  Without one,
+	 * the failure is hop k's refusal.
 	 */
-	if (k + 1 < t->r->nhops && t->proven == k + 1 &&
-	    f->kind == FAIL_REFUSED && unreachable_next(f)) {
+	if (k + 1 < t->r->nhops && t->r->hop[k + 1].nalt > 1 &&
+	    t->proven == k + 1 && f->kind == FAIL_REFUSED &&
+	    unreachable_next(f)) {
 		char reason[300];
 
-		(void)snprintf(reason, sizeof(reason), "not reachable through "
-		    "hop %zu", k + 1);
+		if (f->http_status != 0)
+			(void)snprintf(reason, sizeof(reason), "hop %zu "
+			    "answered %d", k + 1, f->http_status);
+		else
+			(void)snprintf(reason, sizeof(reason), "hop %zu "
+			    "answered SOCKS reply %d", k + 1, f->socks_reply);
 		alt_failed(t, k + 1, reason, f);
 		return;
 	}
@@ -804,6 +881,49 @@ do_send(struct tunnel *t)
 		do_recv(t, true);	/* bytes already here: offer them */
 }
 
+/*
+ * The first hop's pipes closed before its proxy said a word: if the
+ * child (openssl, the proxy command) failed, the proxy was never
+ * reached, and that is what to say (and the next alternative may do
+ * better).  true when the tunnel has moved on.
+ */
+static bool
+child_gave_up(struct tunnel *t)
+{
+	struct child *c = &t->tr.child;
+	struct failure f;
+	char how[64], reason[CHILD_LINE_MAX + 128];
+	const char *hint = "";
+	int i;
+
+	if (t->tr.child.pid <= 0)
+		return false;
+	for (i = 0; i < 50 && !child_exited(c); i++)
+		(void)poll(NULL, 0, 10);
+	while (c->err != -1 && child_read_err(c) == 0 &&
+	    poll(&(struct pollfd){ c->err, POLLIN, 0 }, 1, 0) == 1)
+		;
+	if (!child_exited(c) || (WIFEXITED(c->status) &&
+	    WEXITSTATUS(c->status) == 0))
+		return false;
+	child_describe(c, how, sizeof(how));
+	(void)snprintf(reason, sizeof(reason), "%s %s%s%s", t->child_name, how,
+	    c->last[0] != '\0' ? ": " : "", c->last);
+	if (strcmp(t->child_name, "openssl") == 0)
+		hint = strstr(c->last, "verify") != NULL ? " (the proxy's "
+		    "certificate is not trusted or not for this name; give "
+		    "its CA with --proxy-cacert FILE)" : " (is the proxy "
+		    "running, and the address and port right?)";
+	failure_set(&f, FAIL_UNREACH, "cannot reach proxy %s: %s%s",
+	    route_alt_name(cur_alt(t, 0)), reason, hint);
+	/* Its words are in the message already; report it as connecting. */
+	transport_close(&t->tr);
+	t->have_tr = false;
+	t->state = T_CONNECT;
+	alt_failed(t, 0, reason, &f);
+	return true;
+}
+
 /* Offer the proxy's bytes to the engine; force: even with none new. */
 static void
 do_recv(struct tunnel *t, bool force)
@@ -827,6 +947,8 @@ do_recv(struct tunnel *t, bool force)
 	if (rc == -1 && !(force && len > 0))
 		return;
 	eof = rc == 0;
+	if (eof && len == 0 && t->proven == 0 && child_gave_up(t))
+		return;
 	if ((len > 0 || eof) && t->proven == t->hop) {
 		/* This hop's proxy answers: it keeps its alternative. */
 		t->share_at[t->hop] = CLOCK_NEVER;

@@ -54,12 +54,26 @@ enum tunnel_event_kind {
 	TEV_AUTH_USED,		/* the scheme culvert answered with */
 	TEV_RESOLVED,		/* text: the addresses; ms: how long it took */
 	TEV_CONNECTED,		/* text: the address; ms: how long it took */
-	TEV_SKIPPED		/* an alternative gave way; text says why */
+	TEV_SKIPPED,		/* an alternative gave way; text says why */
+	TEV_FAILED		/* the tunnel failed; text: tunnel_failure()'s */
+};
+
+/* The step an event (above all TEV_FAILED) belongs to. */
+enum tunnel_phase {
+	TP_RESOLVE,		/* the first connection's name */
+	TP_CONNECT,		/* TCP connect, or starting the proxy command */
+	TP_NEXT,		/* a SOCKS hop's next name, resolved locally */
+	TP_SEND,		/* the request to the proxy */
+	TP_RECV,		/* the proxy's answer */
+	TP_UP			/* the tunnel is up */
 };
 
 struct tunnel_event {
 	enum tunnel_event_kind	 kind;
+	enum tunnel_phase	 phase;
 	unsigned		 hop;	/* 1-based; 0: the direct connection */
+	unsigned		 alt;	/* the hop's alternative, 0-based */
+	unsigned		 hops;	/* hops of the route, 0 when direct */
 	const char		*text;	/* valid during the call only */
 	size_t			 len;
 	int			 code;

@@ -64,6 +64,9 @@ struct route	*mode_route_build(struct options *o, const char *spec,
 int		 mode_route_creds(struct options *o, struct route *r,
 		    const struct route_origin *origin, bool prompt,
 		    struct failure *f);
+/* "http://a:3128|direct -> socks5h://b:1080", for -v and --check. */
+void		 mode_describe_route(const struct route *r, char *buf,
+		    size_t len);
 
 /* Log a tunnel's events: arg is the prefix ("" or "[12] "). */
 void		 mode_log_event(void *arg, const struct tunnel_event *ev);
@@ -113,5 +116,6 @@ int	mode_stdio(struct options *);
 int	mode_listen(struct options *);
 int	mode_tunnel(struct options *);
 int	mode_serve(const struct serve_options *);
+int	mode_check(struct options *);
 
 #endif

@@ -2,10 +2,12 @@
  * setup.c: what every mode shares: exit statuses, the route from the
  * options and the environment, and logging a tunnel's events.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "auth/creds.h"
 #include "cli/creds.h"
@@ -45,9 +47,8 @@ bad_noproxy(const char *entry, void *arg)
 	log_info("ignoring malformed no-proxy entry \"%s\"", entry);
 }
 
-/* "http://a:3128|direct -> socks5h://b:1080" for -v. */
-static void
-describe(const struct route *r, char *buf, size_t len)
+void
+mode_describe_route(const struct route *r, char *buf, size_t len)
 {
 	size_t h, a, o = 0;
 
@@ -151,6 +152,38 @@ mode_route_creds(struct options *o, struct route *r,
 	return rc;
 }
 
+/*
+ * --proxy-command reaches one proxy: not an https:// one (culvert runs
+ * openssl for those itself), and not a list of them (the command cannot
+ * tell which is meant); "direct" may still follow it.
+ */
+static int
+command_fits(const struct route *r, struct failure *f)
+{
+	const struct route_hop *h = &r->hop[0];
+	size_t a, proxies = 0;
+
+	for (a = 0; a < h->nalt; a++) {
+		if (h->alt[a].direct)
+			continue;
+		proxies++;
+		if (h->alt[a].px.scheme == SCHEME_HTTPS) {
+			failure_set(f, FAIL_USAGE, "--proxy-command cannot carry "
+			    "an https:// proxy, which culvert reaches with "
+			    "openssl itself; put the TLS in the command and "
+			    "give the proxy as http://");
+			return -1;
+		}
+	}
+	if (proxies > 1) {
+		failure_set(f, FAIL_USAGE, "--proxy-command reaches one proxy, "
+		    "but the first hop lists %zu; give one (and \"direct\" if "
+		    "you like)", proxies);
+		return -1;
+	}
+	return 0;
+}
+
 struct route *
 mode_route_build(struct options *o, const char *spec,
     struct route_origin *origin, struct failure *f)
@@ -208,13 +241,31 @@ mode_route_build(struct options *o, const char *spec,
 			    "https_proxy (see culvert --help)");
 			goto fail;
 		}
-		if (route_add(r, url, err, sizeof(err)) == -1) {
-			failure_set(f, FAIL_USAGE, "bad proxy URL in %s: %s",
-			    origin->proxy_var, err);
+		/*
+		 * Only culvert's own variable holds chains and fallbacks;
+		 * curl and every other program read the others as one URL.
+		 */
+		if (strcmp(origin->proxy_var, "CULVERT_PROXY") == 0 ?
+		    route_add(r, url, err, sizeof(err)) == -1 :
+		    route_add_url(r, url, err, sizeof(err)) == -1) {
+			failure_set(f, FAIL_USAGE, "bad proxy URL in %s: %s%s",
+			    origin->proxy_var, err,
+			    strcmp(origin->proxy_var, "CULVERT_PROXY") != 0 &&
+			    strpbrk(url, ",|") != NULL ? " (it holds one URL; "
+			    "put chains and fallbacks in CULVERT_PROXY or "
+			    "--proxy)" : "");
 			goto fail;
 		}
 	}
-	describe(r, shown, sizeof(shown));
+	if (o->proxy_command != NULL && command_fits(r, f) == -1)
+		goto fail;
+	/* openssl's own complaint would come later and say less. */
+	if (o->proxy_cacert != NULL && access(o->proxy_cacert, R_OK) == -1) {
+		failure_set(f, FAIL_USAGE, "cannot read --proxy-cacert %s: %s",
+		    o->proxy_cacert, strerror(errno));
+		goto fail;
+	}
+	mode_describe_route(r, shown, sizeof(shown));
 	log_info("using proxy %s (from %s)", shown, origin->proxy_var);
 	return r;
 fail:
@@ -256,8 +307,15 @@ mode_route(struct options *o, const struct target *t,
 void
 mode_log_event(void *arg, const struct tunnel_event *ev)
 {
-	const char *prefix = arg != NULL ? arg : "";
+	char prefix[128];
 
+	/* In a chain, every line says which hop it is about. */
+	if (ev->hops > 1)
+		(void)snprintf(prefix, sizeof(prefix), "%shop %u: ",
+		    arg != NULL ? (const char *)arg : "", ev->hop);
+	else
+		(void)snprintf(prefix, sizeof(prefix), "%s",
+		    arg != NULL ? (const char *)arg : "");
 	switch (ev->kind) {
 	case TEV_STEP:
 	case TEV_SKIPPED:
@@ -289,5 +347,7 @@ mode_log_event(void *arg, const struct tunnel_event *ev)
 		log_debug("%sconnected to %.*s (%lld ms)", prefix,
 		    (int)ev->len, ev->text, ev->ms);
 		break;
+	case TEV_FAILED:
+		break;		/* the driver reports the failure itself */
 	}
 }

@@ -34,7 +34,7 @@ pass_socket(struct transport *tr)
 
 	if (tr->rfd != tr->wfd || transport_pending(tr) > 0) {
 		failure_set(&f, FAIL_USAGE, "--fdpass needs a plain connection "
-		    "to the proxy, not a --proxy-command");
+		    "to the proxy, not one through openssl");
 		transport_close(tr);
 		return failed(&f);
 	}
@@ -83,6 +83,11 @@ mode_stdio(struct options *o)
 
 	if (target_parse(&t, o->host, o->port, err, sizeof(err)) == -1) {
 		failure_set(&f, FAIL_USAGE, "%s", err);
+		return failed(&f);
+	}
+	if (o->fdpass && o->proxy_command != NULL) {
+		failure_set(&f, FAIL_USAGE, "--fdpass needs a plain connection "
+		    "to the proxy, not a --proxy-command");
 		return failed(&f);
 	}
 	if (o->fdpass && fdpass_check(STDOUT_FILENO, &f) == -1)

@@ -127,13 +127,19 @@ toolong:
 
 /* A hint for the user, by status code. */
 static const char *
-refusal_hint(int code, unsigned port)
+refusal_hint(int code, unsigned port, bool to_proxy)
 {
+	if (to_proxy && (code == 403 || code == 502 || code == 503 ||
+	    code == 504))
+		return "this proxy does not reach the next proxy of the chain; "
+		    "check that proxy's address and port, and this proxy's "
+		    "policy";
 	switch (code) {
 	case 403:
 		if (port != 443)
 			return "many proxies allow only port 443; GitHub "
-			    "answers ssh on ssh.github.com:443";
+			    "answers ssh on ssh.github.com:443, GitLab on "
+			    "altssh.gitlab.com:443";
 		return "the proxy's policy forbids this target";
 	case 400:
 	case 404:
@@ -234,7 +240,7 @@ http_head_done(struct handshake *h)
 		return http_407(h, &st);
 	failure_set(&h->fail, FAIL_REFUSED, "proxy refused CONNECT %s: %s "
 	    "(%s)", h->authority, st.line, refusal_hint(st.code,
-	    p->target->port));
+	    p->target->port, p->to_proxy));
 	h->fail.http_status = st.code;
 	return STEP_FAIL;
 }

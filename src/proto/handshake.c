@@ -95,10 +95,35 @@ socks_params(const struct hs_params *p, struct socks_request *r)
 	}
 }
 
+/* The SOCKS request in words, as HTTP's request line is shown. */
+static void
+socks_announce(struct handshake *h, const struct socks_request *r)
+{
+	char addr[INET6_ADDRSTRLEN], line[600];
+	int n;
+
+	if (r->addrlen == 4 || r->addrlen == 16) {
+		if (inet_ntop(r->addrlen == 4 ? AF_INET : AF_INET6, r->addr,
+		    addr, sizeof(addr)) == NULL)
+			addr[0] = '\0';
+		n = snprintf(line, sizeof(line), "%s CONNECT %s%s%s:%u (%s "
+		    "resolved here)", socks_version_name(r->version),
+		    r->addrlen == 16 ? "[" : "", addr,
+		    r->addrlen == 16 ? "]" : "", r->port, r->host);
+	} else
+		n = snprintf(line, sizeof(line), "%s CONNECT %s",
+		    socks_version_name(r->version), h->authority);
+	if (n > 0 && r->user != NULL && (size_t)n < sizeof(line))
+		(void)snprintf(line + n, sizeof(line) - (size_t)n, ", user %s%s",
+		    r->user, r->pass != NULL ? " and a password" : "");
+	hs_emit(h, HSE_SENT, line, strlen(line), 0);
+}
+
 enum step
 hs_restart(struct handshake *h)
 {
 	struct socks_request r;
+	enum step s;
 
 	h->out.len = 0;
 	if (proxy_speaks_http(h->p->proxy->scheme))
@@ -109,16 +134,24 @@ hs_restart(struct handshake *h)
 		return STEP_FAIL;
 	}
 	socks_params(h->p, &r);
-	return socks_start(h->socks, &r, &h->out, &h->fail);
+	if ((s = socks_start(h->socks, &r, &h->out, &h->fail)) != STEP_FAIL)
+		socks_announce(h, &r);
+	return s;
 }
 
 enum step
 hs_input(struct handshake *h, const unsigned char *data, size_t len,
     bool eof, size_t *used)
 {
+	static const char granted[] = "request granted";
+	enum step s;
+
 	if (proxy_speaks_http(h->p->proxy->scheme))
 		return connect_input(h, data, len, eof, used);
-	return socks_input(h->socks, data, len, eof, used, &h->out, &h->fail);
+	s = socks_input(h->socks, data, len, eof, used, &h->out, &h->fail);
+	if (s == STEP_DONE)
+		hs_emit(h, HSE_RECEIVED, granted, sizeof(granted) - 1, 0);
+	return s;
 }
 
 void

@@ -28,6 +28,7 @@ struct hs_params {
 	size_t			 nheaders;
 	const struct creds	*creds;		/* may be NULL */
 	unsigned		 auth_allow;	/* AUTH_ALLOW_* bits */
+	bool			 to_proxy;	/* target: the next proxy */
 	/* The target's address when hs_local_family() asked for one. */
 	unsigned char		 addr[16];
 	size_t			 addrlen;	/* 4, 16, or 0 for none */

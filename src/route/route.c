@@ -54,16 +54,16 @@ route_alt_name(const struct route_alt *a)
 	return a->direct ? "direct" : a->url;
 }
 
-/* One alternative, [s, s + len), into a. */
+/* One alternative, [s, s + len), into a; "direct" only if allowed. */
 static int
-parse_alt(struct route_alt *a, const char *s, size_t len, char *err,
-    size_t errlen)
+parse_alt(struct route_alt *a, const char *s, size_t len, bool direct,
+    char *err, size_t errlen)
 {
 	char url[2048], shown[300];
 	struct creds *c;
 	int rc;
 
-	if (len == 6 && strncasecmp(s, "direct", 6) == 0) {
+	if (direct && len == 6 && strncasecmp(s, "direct", 6) == 0) {
 		a->direct = true;
 		return 0;
 	}
@@ -126,7 +126,7 @@ parse_hop(struct route *r, const char *s, size_t len, char *err,
 			return -1;
 		}
 		if (parse_alt(&h->alt[h->nalt], s, (size_t)((bar != NULL ?
-		    bar : end) - s), err, errlen) == -1)
+		    bar : end) - s), true, err, errlen) == -1)
 			return -1;
 		if (h->alt[h->nalt].px.scheme == SCHEME_HTTPS &&
 		    r->nhops != 1) {
@@ -161,6 +161,19 @@ route_add(struct route *r, const char *spec, char *err, size_t errlen)
 			return 0;
 		s = comma + 1;
 	}
+}
+
+int
+route_add_url(struct route *r, const char *url, char *err, size_t errlen)
+{
+	if (r->nhops > 0) {
+		snprintf(err, errlen, "a single proxy URL cannot follow others");
+		return -1;
+	}
+	r->nhops = 1;
+	r->hop[0].nalt = 1;
+	return parse_alt(&r->hop[0].alt[0], url, strlen(url), false, err,
+	    errlen);
 }
 
 int

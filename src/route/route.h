@@ -73,6 +73,13 @@ void		 route_unref(struct route *);
  */
 int		 route_add(struct route *r, const char *spec, char *err,
 		    size_t errlen);
+/*
+ * A route of one proxy from url, taken whole: ',' and '|' are not
+ * separators and "direct" is not special (https_proxy and its kin hold
+ * one URL, as curl reads them).  r must have no hops yet.  As route_add().
+ */
+int		 route_add_url(struct route *r, const char *url, char *err,
+		    size_t errlen);
 /* Copy a header line into r; -1 when out of memory or too many. */
 int		 route_add_header(struct route *r, const char *header);
 /* Copy a string option into *slot (replacing it); -1 when out of memory. */

@@ -808,6 +808,9 @@ SCRIPTS = {
                  s_raw(b"HTTP/1.1 20 OK\r\n\r\n")),
     "http2": ("HTTP/2 200, then close",
               s_raw(b"HTTP/2 200\r\n\r\n")),
+    "intercept": ("200, then an HTTP 400 as if the target had answered "
+                  "(an intercepting proxy), close",
+                  s_raw(OK11 + refusal(400, "Bad Request"))),
     "garbage": ("not HTTP at all, then close",
                 s_raw(b"SSH-2.0-OpenSSH_9.2p1 \x00\xff\xfe\r\n\r\n")),
     "empty": ("close at once without a byte", s_raw(b"")),

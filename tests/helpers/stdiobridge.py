@@ -8,10 +8,12 @@ Usage:
     stdiobridge.py --die MESSAGE    write MESSAGE to stderr, exit 3
 
 End of stdin becomes shutdown(SHUT_WR); the peer's EOF ends the program.
-With --pidfile FILE, writes its pid there first.  Standard library only.
+With --pidfile FILE, writes its pid there first; with --ignore-term it
+ignores SIGTERM (a command that has to be killed).  Standard library only.
 """
 
 import os
+import signal
 import socket
 import sys
 import threading
@@ -22,6 +24,9 @@ def main(argv):
         with open(argv[1], "w") as f:
             f.write("%d\n" % os.getpid())
         argv = argv[2:]
+    if argv[:1] == ["--ignore-term"]:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        argv = argv[1:]
     if argv[:1] == ["--die"]:
         sys.stderr.write(argv[1] + "\n")
         return 3

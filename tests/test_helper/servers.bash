@@ -11,8 +11,8 @@
 #     never mistaken for ours), and starts again on a new port when the
 #     daemon died (port collision) -- at most SERVERS_TRIES times;
 #   - exports NAME_PORT, NAME_PID, NAME_DIR and NAME_LOG, where NAME is the
-#     component (TINYPROXY, SQUID, SSHD, DANTED, MICROSOCKS) or the value of
-#     --name, so one file can run several instances.
+#     component (TINYPROXY, SQUID, SSHD, DANTED, MICROSOCKS, TLSFRONT) or
+#     the value of --name, so one file can run several instances.
 # servers_stop_all stops every daemon by PID,
 # deletes throwaway system users and removes the state directory; the
 # teardown_file defined here (replacing common.bash's) calls it.  Nothing
@@ -518,4 +518,33 @@ start_microsocks() {
 
 _microsocks_config() {
 	return 0
+}
+
+## socat TLS front end #####################################################
+
+# start_tls_front [--name NAME] BACKEND_PORT: socat accepting TLS on
+# 127.0.0.1 and passing each connection on to 127.0.0.1:BACKEND_PORT, the
+# front end of a proxy that speaks TLS only.  Its certificate is a
+# throwaway self-signed one made with openssl req, valid for the name
+# "localhost" only (not for the address 127.0.0.1).  Exports NAME_CERT
+# (the certificate, for --proxy-cacert or openssl -CAfile) besides the
+# usual.
+start_tls_front() {
+	_servers_parse_name TLSFRONT "$@"
+	shift "$_srv_shift"
+	_servers_run "$_srv_name" _tls_front_config \
+		socat "OPENSSL-LISTEN:@PORT@,bind=127.0.0.1,reuseaddr,fork,verify=0,cert=@DIR@/front.pem" \
+		"TCP:127.0.0.1:$1" || return 1
+	_servers_export "$_srv_name" CERT "$SERVERS_DIR/${_srv_name,,}/cert.pem"
+}
+
+_tls_front_config() {
+	local dir=$2
+	[[ -f $dir/front.pem ]] && return 0
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" -days 2 \
+		-subj /CN=localhost -addext subjectAltName=DNS:localhost \
+		2>/dev/null || return 1
+	cat "$dir/key.pem" "$dir/cert.pem" >"$dir/front.pem"
+	chmod 0600 "$dir/front.pem" "$dir/key.pem"
 }
