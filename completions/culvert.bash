@@ -30,7 +30,29 @@ _culvert()
 	local opts="-4 -6 -H --header -h --help -N --shutdown -p --proxy
 	    -q --quiet -t --timeout -U --proxy-user -V --version -v --verbose
 	    --auth-file --check --fdpass --no-proxy --no-splice --proxy-auth
-	    --proxy-cacert --proxy-command"
+	    --proxy-cacert --proxy-command -L --listen -D --dynamic -c --config
+	    --allow-from --syslog --tunnel --tunnel-transport --resume-timeout
+	    --keepalive --token-file"
+	local serve_opts="--listen --allow --allow-file --token-file
+	    --insecure-no-token --resume-timeout --poll-timeout --max-sessions
+	    --syslog -v --verbose -q --quiet -h --help"
+
+	# culvert serve: its own options, no operands.
+	if [[ ${words[1]:-} == serve && $cword -gt 1 ]]; then
+		case $prev in
+		--allow-file|--token-file)
+			compopt -o filenames 2>/dev/null
+			COMPREPLY=($(compgen -f -- "$cur"))
+			;;
+		--listen|--allow|--resume-timeout|--poll-timeout|--max-sessions)
+			COMPREPLY=()
+			;;
+		*)
+			COMPREPLY=($(compgen -W "$serve_opts" -- "$cur"))
+			;;
+		esac
+		return
+	fi
 
 	# --opt=value, whether or not '=' split the word
 	if [[ $prev == = && $cword -ge 2 ]]; then
@@ -55,7 +77,7 @@ _culvert()
 		COMPREPLY=($(compgen -W "basic digest ntlm any" -- "$cur"))
 		return
 		;;
-	--auth-file|--proxy-cacert)
+	--auth-file|--proxy-cacert|-c|--config|--token-file)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
@@ -68,7 +90,12 @@ _culvert()
 		COMPREPLY=($(compgen -c -- "$cur"))
 		return
 		;;
-	-t|--timeout|-H|--header|-U|--proxy-user)
+	--tunnel-transport)
+		COMPREPLY=($(compgen -W "auto stream http" -- "$cur"))
+		return
+		;;
+	-t|--timeout|-H|--header|-U|--proxy-user|-L|--listen|-D|--dynamic|\
+	--allow-from|--tunnel|--resume-timeout|--keepalive)
 		# free-form value: nothing to offer
 		COMPREPLY=()
 		return
@@ -90,7 +117,9 @@ _culvert()
 		case ${words[i]} in
 		-p|--proxy|-t|--timeout|-H|--header|-U|--proxy-user|\
 		--auth-file|--no-proxy|--proxy-auth|--proxy-cacert|\
-		--proxy-command)
+		--proxy-command|-L|--listen|-D|--dynamic|-c|--config|\
+		--allow-from|--tunnel|--tunnel-transport|--resume-timeout|\
+		--keepalive|--token-file)
 			skip=1 ;;
 		-*) ;;
 		*) nargs=$((nargs + 1)) ;;
@@ -98,6 +127,7 @@ _culvert()
 	done
 	if ((nargs == 0)); then
 		_culvert_hosts "$cur"
+		((cword == 1)) && COMPREPLY+=($(compgen -W serve -- "$cur"))
 	fi
 	# PORT: nothing to offer.
 }

@@ -11,7 +11,7 @@ function __culvert_needs_host
             continue
         end
         switch $t
-            case -p --proxy -t --timeout -H --header -U --proxy-user --auth-file --no-proxy --proxy-auth --proxy-cacert --proxy-command
+            case -p --proxy -t --timeout -H --header -U --proxy-user --auth-file --no-proxy --proxy-auth --proxy-cacert --proxy-command -L --listen -D --dynamic -c --config --allow-from --tunnel --tunnel-transport --resume-timeout --keepalive --token-file
                 set skip 1
             case '-*'
             case '*'
@@ -44,3 +44,22 @@ complete -c culvert -l no-splice -d 'Always use the read/write relay'
 complete -c culvert -l proxy-auth -x -a 'basic digest ntlm any' -d 'Proxy authentication scheme'
 complete -c culvert -l proxy-cacert -r -F -d 'CA certificates for an https:// proxy'
 complete -c culvert -l proxy-command -x -a '(__fish_complete_command)' -d 'Reach the first proxy through a command'
+complete -c culvert -n 'not __fish_seen_subcommand_from serve' -s L -l listen -x -d 'Forward a local [BIND:]PORT to HOST PORT through the proxy'
+complete -c culvert -n 'not __fish_seen_subcommand_from serve' -s D -l dynamic -x -d 'A local SOCKS5/SOCKS4a/CONNECT proxy on [BIND:]PORT'
+complete -c culvert -n 'not __fish_seen_subcommand_from serve' -s c -l config -r -F -d 'Listeners and proxies from a file'
+complete -c culvert -n 'not __fish_seen_subcommand_from serve' -l allow-from -x -d 'Client addresses a listener serves'
+complete -c culvert -l syslog -d 'Listen mode and serve: log to syslog'
+complete -c culvert -n 'not __fish_seen_subcommand_from serve' -l tunnel -x -d 'Reach HOST PORT through culvert serve at a URL'
+complete -c culvert -n 'not __fish_seen_subcommand_from serve' -l tunnel-transport -x -a 'auto stream http' -d 'How to carry the session'
+complete -c culvert -l resume-timeout -x -d 'Seconds to resume a session'
+complete -c culvert -n 'not __fish_seen_subcommand_from serve' -l keepalive -x -d 'Quiet seconds before a keep-alive'
+complete -c culvert -l token-file -r -F -d 'The token of culvert serve'
+
+# culvert serve
+complete -c culvert -n __culvert_needs_host -a serve -d 'Run the server end and a CONNECT proxy'
+complete -c culvert -n '__fish_seen_subcommand_from serve' -l listen -x -d 'Where to listen, [BIND:]PORT'
+complete -c culvert -n '__fish_seen_subcommand_from serve' -l allow -x -d 'A target that may be reached'
+complete -c culvert -n '__fish_seen_subcommand_from serve' -l allow-file -r -F -d 'More allow rules'
+complete -c culvert -n '__fish_seen_subcommand_from serve' -l insecure-no-token -d 'Listen beyond loopback without a token'
+complete -c culvert -n '__fish_seen_subcommand_from serve' -l poll-timeout -x -d 'Longest wait of a GET'
+complete -c culvert -n '__fish_seen_subcommand_from serve' -l max-sessions -x -d 'Sessions at once'

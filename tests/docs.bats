@@ -14,9 +14,10 @@ ZSHCOMP=$ROOT/completions/_culvert
 FISHCOMP=$ROOT/completions/culvert.fish
 README=$ROOT/README.md
 
-# The --help text, stdout and stderr together.
+# The --help texts of culvert and culvert serve, stdout and stderr together.
 help_text() {
 	"$CULVERT" --help 2>&1
+	"$CULVERT" serve --help 2>&1
 }
 
 # Long option names (without dashes) anywhere in --help, one per line.
@@ -50,6 +51,10 @@ E='([^A-Za-z0-9-]|$)'
 @test "culvert --help succeeds and lists long and short options" {
 	run "$CULVERT" --help
 	assert_success
+	run "$CULVERT" serve --help
+	assert_success
+	assert_output --partial 'usage: culvert serve'
+
 	run help_long_opts
 	assert_line proxy
 	assert_line help
