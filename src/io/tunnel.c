@@ -898,7 +898,8 @@ child_gave_up(struct tunnel *t)
 
 	if (t->tr.child.pid <= 0)
 		return false;
-	for (i = 0; i < 50 && !child_exited(c); i++)
+	/* A process of many tunnels waits for no child (child_grace 0). */
+	for (i = 0; i < child_grace() / 20 && !child_exited(c); i++)
 		(void)poll(NULL, 0, 10);
 	while (c->err != -1 && child_read_err(c) == 0 &&
 	    poll(&(struct pollfd){ c->err, POLLIN, 0 }, 1, 0) == 1)
