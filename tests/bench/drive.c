@@ -2,15 +2,22 @@
  * drive: run one tunnel client the way ssh runs a ProxyCommand (stdin and
  * stdout are pipes) and measure it.
  *
- *   drive down  N TIMEOUT -- CMD...   read N bytes from the client's stdout
- *   drive up    N TIMEOUT -- CMD...   write N bytes to its stdin, then EOF
+ *   drive down  N TIMEOUT [-o FILE] -- CMD...
+ *                    read N bytes from the client's stdout; with -o, its
+ *                    stdout is FILE (a regular file, truncated, or a
+ *                    device such as /dev/null) and the run ends when the
+ *                    client exits
+ *   drive up    N TIMEOUT [-i FILE] -- CMD...
+ *                    write N bytes to its stdin, then EOF; with -i, its
+ *                    stdin is FILE (N bytes long) instead
  *   drive rtt   K TIMEOUT -- CMD...   K one-byte round trips (echo target)
  *   drive setup M TIMEOUT -- CMD...   M runs: spawn to first byte on stdout
  *
  * Prints one line of key=value pairs on stdout.  Always: ok=0|1 and, when
  * not ok, why=WORD.  down/up: t0 (CLOCK_MONOTONIC at spawn), wall (down:
- * spawn to last byte; up: spawn to stdout EOF), user, sys, maxrss_kb of
- * the client from wait4(2), bytes, and up also reply=WORD (the first line
+ * spawn to last byte, with -o spawn to exit; up: spawn to stdout EOF),
+ * user, sys, maxrss_kb of the client from wait4(2), bytes (down -o to a
+ * device: -1, nothing counts them), and up also reply=WORD (the first line
  * the client printed, e.g. the sink's count).  rtt and setup: med_us,
  * mean_us, min_us, max_us.  TIMEOUT (seconds) bounds the whole run; the
  * client is killed when it passes.  The client's stderr is inherited.
@@ -20,6 +27,8 @@
 #endif
 #include <sys/types.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -60,13 +69,35 @@ left_ms(void)
 	return l <= 0 ? 0 : (int)l + 1;
 }
 
+/*
+ * Start argv with pipes on stdin and stdout, or the files infile and
+ * outfile when not NULL (their side of c is then -1).
+ */
 static void
-spawn(struct child *c, char **argv)
+spawn_with(struct child *c, char **argv, const char *infile,
+    const char *outfile)
 {
 	int pin[2], pout[2];
 
 	memset(c, 0, sizeof(*c));
-	if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1) {
+	if (infile != NULL) {
+		pin[1] = -1;
+		if ((pin[0] = open(infile, O_RDONLY | O_CLOEXEC)) == -1) {
+			perror(infile);
+			exit(1);
+		}
+	} else if (pipe2(pin, O_CLOEXEC) == -1) {
+		perror("drive: pipe");
+		exit(1);
+	}
+	if (outfile != NULL) {
+		pout[0] = -1;
+		if ((pout[1] = open(outfile, O_WRONLY | O_CREAT | O_TRUNC |
+		    O_CLOEXEC, 0644)) == -1) {
+			perror(outfile);
+			exit(1);
+		}
+	} else if (pipe2(pout, O_CLOEXEC) == -1) {
 		perror("drive: pipe");
 		exit(1);
 	}
@@ -89,8 +120,53 @@ spawn(struct child *c, char **argv)
 	c->in = pin[1];
 	c->out = pout[0];
 	/* our ends only: the client's ends keep their blocking mode */
-	(void)fcntl(c->in, F_SETFL, O_NONBLOCK);
-	(void)fcntl(c->out, F_SETFL, O_NONBLOCK);
+	if (c->in != -1)
+		(void)fcntl(c->in, F_SETFL, O_NONBLOCK);
+	if (c->out != -1)
+		(void)fcntl(c->out, F_SETFL, O_NONBLOCK);
+}
+
+static void
+spawn(struct child *c, char **argv)
+{
+	spawn_with(c, argv, NULL, NULL);
+}
+
+/*
+ * Wait until the client exits or the deadline passes: 0 when it exited
+ * (not yet reaped), -1 on timeout.  A pidfd makes the wait exact and
+ * free; without one, poll the child every 200 µs.
+ */
+static int
+wait_exit(const struct child *c)
+{
+	siginfo_t si;
+	struct pollfd pfd;
+	int pfdfd = -1;
+
+#ifdef SYS_pidfd_open
+	pfdfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
+#endif
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG |
+		    WNOWAIT) == 0 && si.si_pid == c->pid)
+			break;
+		if (left_ms() == 0) {
+			if (pfdfd != -1)
+				close(pfdfd);
+			return -1;
+		}
+		if (pfdfd != -1) {
+			pfd.fd = pfdfd;
+			pfd.events = POLLIN;
+			(void)poll(&pfd, 1, left_ms());
+		} else
+			usleep(200);
+	}
+	if (pfdfd != -1)
+		close(pfdfd);
+	return 0;
 }
 
 /* Wait for the client until the deadline plus grace, then kill it. */
@@ -162,6 +238,40 @@ drain(int fd, int devnull, char *cap, size_t capsz, size_t *caplen)
 	return n;
 }
 
+/*
+ * Download into outfile: the run ends when the client exits; a regular
+ * file must then hold exactly want bytes.
+ */
+static int
+run_down_file(uint64_t want, const char *outfile, char **argv)
+{
+	struct child c;
+	struct stat st;
+	double t0, t1;
+	long long got = -1;
+	const char *why = NULL;
+
+	t0 = bench_now();
+	spawn_with(&c, argv, NULL, outfile);
+	if (wait_exit(&c) == -1)
+		why = "timeout";
+	t1 = bench_now();
+	close_fd(&c.in);
+	reap(&c, 0.0);
+	if (why == NULL && (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0))
+		why = "exitstatus";
+	if (stat(outfile, &st) == 0 && S_ISREG(st.st_mode)) {
+		got = (long long)st.st_size;
+		if (why == NULL && (uint64_t)st.st_size != want)
+			why = (uint64_t)st.st_size < want ? "short" : "long";
+	}
+	printf("ok=%d%s%s t0=%.6f wall=%.6f bytes=%lld", why == NULL,
+	    why ? " why=" : "", why ? why : "", t0, t1 - t0, got);
+	print_usage(&c);
+	printf("\n");
+	return why == NULL ? 0 : 1;
+}
+
 static int
 run_down(uint64_t want, char **argv)
 {
@@ -223,7 +333,7 @@ run_down(uint64_t want, char **argv)
 }
 
 static int
-run_up(uint64_t want, char **argv)
+run_up(uint64_t want, const char *infile, char **argv)
 {
 	struct child c;
 	struct pollfd pfd[2];
@@ -237,7 +347,12 @@ run_up(uint64_t want, char **argv)
 	const char *why = NULL;
 
 	t0 = bench_now();
-	spawn(&c, argv);
+	spawn_with(&c, argv, infile, NULL);
+	if (infile != NULL) {
+		/* the whole input is there at once */
+		sent = want;
+		tin = t0;
+	}
 	for (;;) {
 		pfd[0].fd = c.in;
 		pfd[0].events = POLLOUT;
@@ -419,10 +534,23 @@ main(int argc, char *argv[])
 	uint64_t n;
 	double timeout;
 	char *end;
+	const char *infile = NULL, *outfile = NULL;
 	size_t i;
+	int cmd = 4;
 
-	if (argc < 6 || strcmp(argv[4], "--") != 0) {
-		fprintf(stderr, "usage: drive down|up|rtt|setup N TIMEOUT -- CMD...\n");
+	while (cmd + 1 < argc && (strcmp(argv[cmd], "-i") == 0 ||
+	    strcmp(argv[cmd], "-o") == 0)) {
+		if (argv[cmd][1] == 'i')
+			infile = argv[cmd + 1];
+		else
+			outfile = argv[cmd + 1];
+		cmd += 2;
+	}
+	if (argc < cmd + 2 || strcmp(argv[cmd], "--") != 0 ||
+	    (infile != NULL && strcmp(argv[1], "up") != 0) ||
+	    (outfile != NULL && strcmp(argv[1], "down") != 0)) {
+		fprintf(stderr, "usage: drive down|up|rtt|setup N TIMEOUT "
+		    "[-i FILE | -o FILE] -- CMD...\n");
 		return 2;
 	}
 	errno = 0;
@@ -442,13 +570,14 @@ main(int argc, char *argv[])
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	deadline = bench_now() + timeout;
 	if (strcmp(argv[1], "down") == 0)
-		return run_down(n, argv + 5);
+		return outfile != NULL ? run_down_file(n, outfile,
+		    argv + cmd + 1) : run_down(n, argv + cmd + 1);
 	if (strcmp(argv[1], "up") == 0)
-		return run_up(n, argv + 5);
+		return run_up(n, infile, argv + cmd + 1);
 	if (strcmp(argv[1], "rtt") == 0)
-		return run_rtt((size_t)n, argv + 5);
+		return run_rtt((size_t)n, argv + cmd + 1);
 	if (strcmp(argv[1], "setup") == 0)
-		return run_setup((size_t)n, argv + 5);
+		return run_setup((size_t)n, argv + cmd + 1);
 	fprintf(stderr, "drive: unknown mode %s\n", argv[1]);
 	return 2;
 }
