@@ -7,6 +7,8 @@ and upload of SIZE bytes, keystroke round trip, tunnel setup, syscalls per
 MiB (strace -f -c) and peak RSS.  Every figure is reported as a ratio to
 the ideal client (tests/bench/idealclient.c) measured in the same run:
 median over the repetitions, spread = half the range over the median.
+Through the splice proxy also: download into a pipe, /dev/null and a
+regular file, upload from a pipe and a regular file.
 
 Environment:
   QUICK=1        small sizes, 2 repetitions: about a minute
@@ -244,8 +246,10 @@ def tools():
 
 # ---------------------------------------------------------------- measuring
 
-def drive(mode, n, timeout, argv, log, prefix=(), pinned=False):
-    cmd = [os.path.join(BIN, "drive"), mode, str(n), str(timeout), "--"] + list(prefix) + argv
+def drive(mode, n, timeout, argv, log, prefix=(), pinned=False, files=()):
+    """files: ["-o", PATH] or ["-i", PATH] for drive's stdio files."""
+    cmd = ([os.path.join(BIN, "drive"), mode, str(n), str(timeout)] + list(files) +
+           ["--"] + list(prefix) + argv)
     with open(log, "a") as err:
         err.write("$ " + " ".join(cmd) + "\n")
         err.flush()
@@ -314,8 +318,64 @@ METRICS = [
 ]
 
 
-def measure_proxy(label, pport, lport, ports, sink, rows, results, fails, tmp):
-    """pport: the proxy for transfers; lport: its pinned twin for latency."""
+def make_file(path, size):
+    """A regular file of size bytes, for uploads from a file on stdin."""
+    chunk = b"x" * MIB
+    with open(path, "wb") as f:
+        left = size
+        while left > 0:
+            f.write(chunk[:min(left, MIB)])
+            left -= MIB
+
+
+# Stdout and stdin kinds beside a pipe: key suffix, what it is.
+KINDS_DOWN = [("null", "/dev/null"), ("file", "a regular file")]
+KINDS_UP = [("file", "a regular file")]
+
+
+def measure_kinds(pport, ports, sink, argv, log, res, fl, tmp, add):
+    """Stdio-mode transfers with stdout /dev/null or a file, stdin a file."""
+    xfer_timeout = 20 + SIZE / (40 * MIB)
+    for kind, _ in KINDS_DOWN:
+        key = "down_" + kind
+        if key in fl:
+            continue
+        path = "/dev/null" if kind == "null" else os.path.join(tmp, "down.bin")
+        kv = drive("down", SIZE, xfer_timeout, argv(pport, ports["source"], "down"), log,
+                   files=["-o", path])
+        if kind == "file":
+            try:
+                os.unlink(path)     # before writeback: no disk traffic
+            except OSError:
+                pass
+        if kv.get("ok") == "1":
+            add(key, SIZE / MIB / float(kv["wall"]))
+            add("cpu_" + key, (float(kv["user"]) + float(kv["sys"])) / (SIZE / GIB))
+        else:
+            fl[key] = kv.get("why", "?")
+    for kind, _ in KINDS_UP:
+        key = "up_" + kind
+        if key in fl:
+            continue
+        sink.skip_all()
+        kv = drive("up", SIZE, xfer_timeout, argv(pport, ports["sink"], "up"), log,
+                   files=["-i", os.path.join(tmp, "up.bin")])
+        got = sink.next_line(3)
+        if kv.get("ok") != "1" and kv.get("why") != "stdinclosed":
+            fl[key] = kv.get("why", "?")
+        elif got is None:
+            fl[key] = "no EOF at sink"
+        elif int(got[0]) != SIZE:
+            fl[key] = f"sink got {int(got[0]) / MIB:.1f} MiB"
+        else:
+            add(key, SIZE / MIB / (float(got[1]) - float(kv["t0"])))
+            add("cpu_" + key, (float(kv["user"]) + float(kv["sys"])) / (SIZE / GIB))
+
+
+def measure_proxy(label, pport, lport, ports, sink, rows, results, fails, tmp,
+                  kinds=False):
+    """pport: the proxy for transfers; lport: its pinned twin for latency.
+    kinds: also the stdio kinds (stdout /dev/null and a file, stdin a file)."""
     xfer_timeout = 20 + SIZE / (40 * MIB)
     for rep in range(REPS):
         for name, argv, missing in rows:
@@ -352,6 +412,8 @@ def measure_proxy(label, pport, lport, ports, sink, rows, results, fails, tmp):
                     add("up", SIZE / MIB / wall)
                     add("cpu_up", (float(kv["user"]) + float(kv["sys"])) / (SIZE / GIB))
                     add("rss", int(kv["maxrss_kb"]) / 1024)
+            if kinds:
+                measure_kinds(pport, ports, sink, argv, log, res, fl, tmp, add)
             if "rtt" not in fl:
                 # several short runs: where the scheduler puts the processes
                 # moves the round trip more than anything else
@@ -432,20 +494,36 @@ def spread(vals):
 PARENT = {"cpu_down": "down", "cpu_up": "up", "rss": "down"}
 
 
+KIND_METRICS = [
+    ("down", "↓ pipe", "MiB/s", True),
+    ("down_null", "↓ /dev/null", "MiB/s", True),
+    ("down_file", "↓ file", "MiB/s", True),
+    ("up", "↑ pipe", "MiB/s", True),
+    ("up_file", "↑ file", "MiB/s", True),
+    ("cpu_down", "CPU ↓ pipe", "s/GiB", False),
+    ("cpu_down_null", "CPU ↓ /dev/null", "s/GiB", False),
+    ("cpu_down_file", "CPU ↓ file", "s/GiB", False),
+    ("cpu_up", "CPU ↑ pipe", "s/GiB", False),
+    ("cpu_up_file", "CPU ↑ file", "s/GiB", False),
+]
+
+
 def failure(fails, name, key):
     """Why a figure is missing: its own failure or the transfer it comes from."""
     fl = fails.get(name, {})
-    return fl.get(key) or fl.get(PARENT.get(key, ""))
+    parent = PARENT.get(key) or (key[4:] if key.startswith("cpu_") else "")
+    return fl.get(key) or fl.get(parent)
 
 
-def table(label, rows, results, fails, missing_rows):
+def table(label, rows, results, fails, missing_rows, metrics=None):
+    metrics = metrics or METRICS
     ideal = results.get("ideal client", {})
     out = []
-    head = "| tool | " + " | ".join(f"{h} ({'↑' if hi else '↓'} better)" for _, h, _, hi in METRICS) + " |"
+    head = "| tool | " + " | ".join(f"{h} ({'↑' if hi else '↓'} better)" for _, h, _, hi in metrics) + " |"
     out.append(head)
-    out.append("|" + "---|" * (len(METRICS) + 1))
+    out.append("|" + "---|" * (len(metrics) + 1))
     cells = ["**ideal client (absolute)**"]
-    for key, _, unit, _ in METRICS:
+    for key, _, unit, _ in metrics:
         v = ideal.get(key)
         f = failure(fails, "ideal client", key)
         cells.append(f"fail ({f})" if f else
@@ -453,7 +531,7 @@ def table(label, rows, results, fails, missing_rows):
     out.append("| " + " | ".join(cells) + " |")
     for name, argv, missing in rows:
         cells = [name]
-        for key, _, unit, _ in METRICS:
+        for key, _, unit, _ in metrics:
             if missing:
                 cells.append(missing)
                 continue
@@ -472,13 +550,13 @@ def table(label, rows, results, fails, missing_rows):
     out.append("")
     out.append(f"Absolute medians through {label}:")
     out.append("")
-    out.append("| tool | " + " | ".join(f"{h} {u}" for _, h, u, _ in METRICS) + " |")
-    out.append("|" + "---|" * (len(METRICS) + 1))
+    out.append("| tool | " + " | ".join(f"{h} {u}" for _, h, u, _ in metrics) + " |")
+    out.append("|" + "---|" * (len(metrics) + 1))
     for name, argv, missing in rows:
         if missing:
             continue
         cells = [name]
-        for key, _, unit, _ in METRICS:
+        for key, _, unit, _ in metrics:
             f = failure(fails, name, key) if not results.get(name, {}).get(key) else None
             v = results.get(name, {}).get(key)
             cells.append("fail" if f else (fmt_abs(statistics.median(v)) if v else "–"))
@@ -511,6 +589,8 @@ def main():
         sinklog = os.path.join(tmp, "sink.log")
         _, ports["sink"] = start_server([os.path.join(BIN, "target"), "sink"], logpath=sinklog)
         sink = Sink(sinklog)
+        if "splice" in proxies:
+            make_file(os.path.join(tmp, "up.bin"), SIZE)
         for proxy in proxies:
             if proxy == "splice":
                 pf = os.path.join(tmp, "spliceproxy.port")
@@ -530,11 +610,18 @@ def main():
             else:
                 continue
             results, fails = {}, {}
-            measure_proxy(label, pport, lport, ports, sink, rows, results, fails, tmp)
+            measure_proxy(label, pport, lport, ports, sink, rows, results, fails, tmp,
+                          kinds=proxy == "splice")
             raw[label] = {"results": results, "fails": fails}
             report.append(f"### Through {label} (ratio to the ideal client; median{' ±half-range' if REPS > 1 else ''} of {REPS} runs)\n")
             report.append(table(label, rows, results, fails, None))
             report.append("")
+            if proxy == "splice":
+                report.append("### Stdio mode by kind of stdin and stdout, through the splice proxy"
+                              f" (ratio to the ideal client; median{' ±half-range' if REPS > 1 else ''}"
+                              f" of {REPS} runs)\n")
+                report.append(table(label, rows, results, fails, None, KIND_METRICS))
+                report.append("")
     finally:
         stop_servers()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -561,6 +648,12 @@ def main():
         f" proxy and target are pinned to CPU {PIN_CPU}; unpinned, cross-CPU wakeups move the round"
         " trip by up to 5x between runs.",
         "- \"fail (why)\": the client did not deliver exactly N bytes (short, timeout, no EOF at sink).",
+        "- Stdio kinds: download with stdout a pipe (the main table's figures), /dev/null or a new"
+        " regular file on the bench's file system (removed right after, before writeback); upload with"
+        " stdin a pipe or a regular file of N bytes. With stdout a file or /dev/null the time ends when"
+        " the client exits (a file must then hold N bytes; /dev/null is checked by exit status only),"
+        " so a client that lingers after EOF pays for it (socat waits 0.5 s). The ideal client splices"
+        " through a pipe of its own into a file or /dev/null and sends a regular file with sendfile(2).",
         "- Not yet measured: listen mode (1000 concurrent tunnels, total RSS) and --tunnel through"
         " squid against CONNECT through squid: those modes do not exist yet.",
     ]))
