@@ -1133,9 +1133,10 @@ def main():
         "- \"fail (why)\": the client did not deliver exactly N bytes (short, timeout, no EOF at sink).",
         "- Stdio kinds: download with stdout a pipe (the main table's figures), /dev/null or a new"
         " regular file on the bench's file system (removed right after, before writeback); upload with"
-        " stdin a pipe or a regular file of N bytes. With stdout a file or /dev/null the time ends when"
-        " the client exits (a file must then hold N bytes; /dev/null is checked by exit status only),"
-        " so a client that lingers after EOF pays for it (socat waits 0.5 s). The ideal client splices"
+        " stdin a pipe or a regular file of N bytes. With stdout a file or /dev/null the time ends, as"
+        " with a pipe, at the last byte: when the client's socket has the far end's FIN and nothing"
+        " left to read (drive looks with pidfd_getfd(2) and TCP_INFO) and a file holds N bytes, or at"
+        " the client's exit if sooner; a file must hold exactly N bytes. The ideal client splices"
         " through a pipe of its own into a file or /dev/null and sends a regular file with sendfile(2).",
         f"- Listen mode: swarm (tests/bench/swarm.c, one epoll loop) opens {LISTEN_N} connections at"
         " once to the forwarder (-D and cntlm's SOCKS5Proxy: SOCKS5 CONNECT to an IPv4 address first);"

@@ -6,7 +6,8 @@
  *                    read N bytes from the client's stdout; with -o, its
  *                    stdout is FILE (a regular file, truncated, or a
  *                    device such as /dev/null) and the run ends when the
- *                    client exits
+ *                    client has read the whole stream from its socket
+ *                    (and a regular FILE holds N bytes), or exits
  *   drive up    N TIMEOUT [-i FILE] -- CMD...
  *                    write N bytes to its stdin, then EOF; with -i, its
  *                    stdin is FILE (N bytes long) instead
@@ -15,9 +16,9 @@
  *
  * Prints one line of key=value pairs on stdout.  Always: ok=0|1 and, when
  * not ok, why=WORD.  down/up: t0 (CLOCK_MONOTONIC at spawn), wall (down:
- * spawn to last byte, with -o spawn to exit; up: spawn to stdout EOF),
- * user, sys, maxrss_kb of the client from wait4(2), bytes (down -o to a
- * device: -1, nothing counts them), and up also reply=WORD (the first line
+ * spawn to last byte; up: spawn to stdout EOF), user, sys, maxrss_kb of
+ * the client from wait4(2), bytes (down -o to a device: -1, nothing
+ * counts them), and up also reply=WORD (the first line
  * the client printed, e.g. the sink's count).  rtt and setup: med_us,
  * mean_us, min_us, max_us.  TIMEOUT (seconds) bounds the whole run; the
  * client is killed when it passes.  The client's stderr is inherited.
@@ -26,13 +27,19 @@
 #define _GNU_SOURCE
 #endif
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -132,43 +139,6 @@ spawn(struct child *c, char **argv)
 	spawn_with(c, argv, NULL, NULL);
 }
 
-/*
- * Wait until the client exits or the deadline passes: 0 when it exited
- * (not yet reaped), -1 on timeout.  A pidfd makes the wait exact and
- * free; without one, poll the child every 200 µs.
- */
-static int
-wait_exit(const struct child *c)
-{
-	siginfo_t si;
-	struct pollfd pfd;
-	int pfdfd = -1;
-
-#ifdef SYS_pidfd_open
-	pfdfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
-#endif
-	for (;;) {
-		memset(&si, 0, sizeof(si));
-		if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG |
-		    WNOWAIT) == 0 && si.si_pid == c->pid)
-			break;
-		if (left_ms() == 0) {
-			if (pfdfd != -1)
-				close(pfdfd);
-			return -1;
-		}
-		if (pfdfd != -1) {
-			pfd.fd = pfdfd;
-			pfd.events = POLLIN;
-			(void)poll(&pfd, 1, left_ms());
-		} else
-			usleep(200);
-	}
-	if (pfdfd != -1)
-		close(pfdfd);
-	return 0;
-}
-
 /* Wait for the client until the deadline plus grace, then kill it. */
 static void
 reap(struct child *c, double grace)
@@ -238,29 +208,142 @@ drain(int fd, int devnull, char *cap, size_t capsz, size_t *caplen)
 	return n;
 }
 
+/* The client has exited (not yet reaped). */
+static int
+exited(const struct child *c)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0 && si.si_pid == c->pid;
+}
+
 /*
- * Download into outfile: the run ends when the client exits; a regular
- * file must then hold exactly want bytes.
+ * The client's TCP socket, duplicated into this process with
+ * pidfd_getfd(2) so that its state can be read: -1 while it has none,
+ * or where the kernel cannot.
+ */
+static int
+client_socket(const struct child *c, int pidfd)
+{
+#ifdef SYS_pidfd_getfd
+	char path[64], link[64], *end;
+	struct dirent *e;
+	DIR *d;
+	ssize_t n;
+	socklen_t len;
+	long num;
+	int fd = -1, s, dom, type;
+
+	if (pidfd == -1)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)c->pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while (fd == -1 && (e = readdir(d)) != NULL) {
+		num = strtol(e->d_name, &end, 10);
+		if (*end != '\0' || end == e->d_name)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/fd/%ld", (long)c->pid,
+		    num);
+		if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
+			continue;
+		link[n] = '\0';
+		if (strncmp(link, "socket:", 7) != 0 ||
+		    (s = (int)syscall(SYS_pidfd_getfd, pidfd, (int)num, 0)) == -1)
+			continue;
+		len = sizeof(dom);
+		if (getsockopt(s, SOL_SOCKET, SO_DOMAIN, &dom, &len) == 0 &&
+		    (dom == AF_INET || dom == AF_INET6) &&
+		    (len = sizeof(type), getsockopt(s, SOL_SOCKET, SO_TYPE,
+		    &type, &len) == 0) && type == SOCK_STREAM)
+			fd = s;
+		else
+			close(s);
+	}
+	closedir(d);
+	return fd;
+#else
+	(void)c;
+	(void)pidfd;
+	return -1;
+#endif
+}
+
+/* The far end has closed and the client has read every byte. */
+static int
+socket_drained(int s)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int queued;
+
+	if (getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1 ||
+	    (ti.tcpi_state != TCP_CLOSE_WAIT && ti.tcpi_state != TCP_LAST_ACK &&
+	    ti.tcpi_state != TCP_CLOSE))
+		return 0;
+	return ioctl(s, FIONREAD, &queued) == 0 && queued == 0;
+}
+
+/*
+ * Download into outfile.  The run ends at the last byte, as with a pipe:
+ * when the client's socket has seen the far end close and holds nothing
+ * more, and a regular outfile has all want bytes; or when the client
+ * exits, whichever comes first.  Then stdin closes, as ssh's would, and
+ * the client gets 3 s to finish; a regular file must hold exactly want
+ * bytes.  Without pidfd_getfd(2) only the exit ends the run.
  */
 static int
 run_down_file(uint64_t want, const char *outfile, char **argv)
 {
 	struct child c;
 	struct stat st;
+	struct pollfd pfd;
 	double t0, t1;
 	long long got = -1;
 	const char *why = NULL;
+	int pidfd = -1, s = -1, regular, by_exit = 0;
 
+	regular = stat(outfile, &st) == -1 || S_ISREG(st.st_mode);
 	t0 = bench_now();
 	spawn_with(&c, argv, NULL, outfile);
-	if (wait_exit(&c) == -1)
-		why = "timeout";
+#ifdef SYS_pidfd_open
+	pidfd = (int)syscall(SYS_pidfd_open, c.pid, 0);
+#endif
+	for (;;) {
+		if (exited(&c)) {
+			by_exit = 1;
+			break;
+		}
+		if (s == -1)
+			s = client_socket(&c, pidfd);
+		if (s != -1 && socket_drained(s) && (!regular ||
+		    (stat(outfile, &st) == 0 && (uint64_t)st.st_size >= want)))
+			break;
+		if (left_ms() == 0) {
+			why = "timeout";
+			break;
+		}
+		/* a millisecond at a time; the pidfd wakes us at the exit */
+		if (pidfd != -1) {
+			pfd.fd = pidfd;
+			pfd.events = POLLIN;
+			(void)poll(&pfd, 1, 1);
+		} else
+			usleep(1000);
+	}
 	t1 = bench_now();
+	if (s != -1)
+		close(s);
+	if (pidfd != -1)
+		close(pidfd);
 	close_fd(&c.in);
-	reap(&c, 0.0);
-	if (why == NULL && (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0))
+	reap(&c, why ? 0.0 : 3.0);
+	if (why == NULL && by_exit && (!WIFEXITED(c.status) ||
+	    WEXITSTATUS(c.status) != 0))
 		why = "exitstatus";
-	if (stat(outfile, &st) == 0 && S_ISREG(st.st_mode)) {
+	if (regular && stat(outfile, &st) == 0) {
 		got = (long long)st.st_size;
 		if (why == NULL && (uint64_t)st.st_size != want)
 			why = (uint64_t)st.st_size < want ? "short" : "long";
