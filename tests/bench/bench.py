@@ -7,23 +7,36 @@ and upload of SIZE bytes, keystroke round trip, tunnel setup, syscalls per
 MiB (strace -f -c) and peak RSS.  Every figure is reported as a ratio to
 the ideal client (tests/bench/idealclient.c) measured in the same run:
 median over the repetitions, spread = half the range over the median.
+Through the splice proxy also: download into a pipe, /dev/null and a
+regular file, upload from a pipe and a regular file.
+
+Listen mode, for each proxy: LISTEN_N tunnels at once (tests/bench/
+swarm.c) through culvert -L, culvert -D (SOCKS5), cntlm (Tunnel and
+SOCKS5Proxy) and socat fork: set-up rate, memory of the forwarder with all
+tunnels open, aggregate throughput; and one tunnel's throughput through
+each, against culvert in stdio mode.
 
 Environment:
-  QUICK=1        small sizes, 2 repetitions: about a minute
+  QUICK=1        small sizes, 2 repetitions: a few minutes
   REPS=N         repetitions (default 3, QUICK 2)
   BENCH_MIB=N    transfer size in MiB (default 1024, QUICK 128)
   CULVERT=PATH   culvert binary (default ./culvert)
   BENCH_TOOLS    comma list of row names to run (default all)
   BENCH_PROXIES  comma list out of splice,squid (default both)
+  BENCH_LISTEN   comma list of listen-mode rows (default all; "none" skips
+                 the listen-mode section)
+  LISTEN_N=N     concurrent tunnels (default 1000, QUICK 200)
   BENCH_NOINSTALL=1  never run apt-get
 
 Output: markdown on stdout, also in build/bench/results.md; raw figures
 in build/bench/results.json; client stderr in build/bench/logs/.
-Needs build/bench/{spliceproxy,idealclient,target,drive} (make bench-build).
+Needs build/bench/{spliceproxy,idealclient,target,drive,swarm}
+(make bench-build).
 """
 
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -47,9 +60,12 @@ STRACE_SIZE = (16 if QUICK else 64) * MIB
 RTT_N = 300 if QUICK else 1000
 RTT_ROUNDS = 3 if QUICK else 5
 SETUP_N = 20 if QUICK else 300
+LISTEN_N = int(os.environ.get("LISTEN_N", "200" if QUICK else "1000"))
+LISTEN_EACH = (256 if QUICK else 1024) * 1024   # bytes each way per tunnel
+LISTEN_TIMEOUT = 15 if QUICK else 60            # per phase, seconds
 
 PEER_PACKAGES = ["corkscrew", "connect-proxy", "proxytunnel", "netcat-openbsd",
-                 "ncat", "socat", "strace", "squid"]
+                 "ncat", "socat", "strace", "squid", "cntlm"]
 
 started = []            # Popen objects of servers we started
 
@@ -165,6 +181,7 @@ pinger_enable off
 shutdown_lifetime 0 seconds
 coredump_dir {d}
 logfile_rotate 0
+max_filedescriptors {max(4096, 4 * LISTEN_N + 256)}
 """)
     p = subprocess.Popen([squid, "-N", "-f", conf], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True,
@@ -244,8 +261,10 @@ def tools():
 
 # ---------------------------------------------------------------- measuring
 
-def drive(mode, n, timeout, argv, log, prefix=(), pinned=False):
-    cmd = [os.path.join(BIN, "drive"), mode, str(n), str(timeout), "--"] + list(prefix) + argv
+def drive(mode, n, timeout, argv, log, prefix=(), pinned=False, files=()):
+    """files: ["-o", PATH] or ["-i", PATH] for drive's stdio files."""
+    cmd = ([os.path.join(BIN, "drive"), mode, str(n), str(timeout)] + list(files) +
+           ["--"] + list(prefix) + argv)
     with open(log, "a") as err:
         err.write("$ " + " ".join(cmd) + "\n")
         err.flush()
@@ -314,8 +333,64 @@ METRICS = [
 ]
 
 
-def measure_proxy(label, pport, lport, ports, sink, rows, results, fails, tmp):
-    """pport: the proxy for transfers; lport: its pinned twin for latency."""
+def make_file(path, size):
+    """A regular file of size bytes, for uploads from a file on stdin."""
+    chunk = b"x" * MIB
+    with open(path, "wb") as f:
+        left = size
+        while left > 0:
+            f.write(chunk[:min(left, MIB)])
+            left -= MIB
+
+
+# Stdout and stdin kinds beside a pipe: key suffix, what it is.
+KINDS_DOWN = [("null", "/dev/null"), ("file", "a regular file")]
+KINDS_UP = [("file", "a regular file")]
+
+
+def measure_kinds(pport, ports, sink, argv, log, res, fl, tmp, add):
+    """Stdio-mode transfers with stdout /dev/null or a file, stdin a file."""
+    xfer_timeout = 20 + SIZE / (40 * MIB)
+    for kind, _ in KINDS_DOWN:
+        key = "down_" + kind
+        if key in fl:
+            continue
+        path = "/dev/null" if kind == "null" else os.path.join(tmp, "down.bin")
+        kv = drive("down", SIZE, xfer_timeout, argv(pport, ports["source"], "down"), log,
+                   files=["-o", path])
+        if kind == "file":
+            try:
+                os.unlink(path)     # before writeback: no disk traffic
+            except OSError:
+                pass
+        if kv.get("ok") == "1":
+            add(key, SIZE / MIB / float(kv["wall"]))
+            add("cpu_" + key, (float(kv["user"]) + float(kv["sys"])) / (SIZE / GIB))
+        else:
+            fl[key] = kv.get("why", "?")
+    for kind, _ in KINDS_UP:
+        key = "up_" + kind
+        if key in fl:
+            continue
+        sink.skip_all()
+        kv = drive("up", SIZE, xfer_timeout, argv(pport, ports["sink"], "up"), log,
+                   files=["-i", os.path.join(tmp, "up.bin")])
+        got = sink.next_line(3)
+        if kv.get("ok") != "1" and kv.get("why") != "stdinclosed":
+            fl[key] = kv.get("why", "?")
+        elif got is None:
+            fl[key] = "no EOF at sink"
+        elif int(got[0]) != SIZE:
+            fl[key] = f"sink got {int(got[0]) / MIB:.1f} MiB"
+        else:
+            add(key, SIZE / MIB / (float(got[1]) - float(kv["t0"])))
+            add("cpu_" + key, (float(kv["user"]) + float(kv["sys"])) / (SIZE / GIB))
+
+
+def measure_proxy(label, pport, lport, ports, sink, rows, results, fails, tmp,
+                  kinds=False):
+    """pport: the proxy for transfers; lport: its pinned twin for latency.
+    kinds: also the stdio kinds (stdout /dev/null and a file, stdin a file)."""
     xfer_timeout = 20 + SIZE / (40 * MIB)
     for rep in range(REPS):
         for name, argv, missing in rows:
@@ -352,6 +427,8 @@ def measure_proxy(label, pport, lport, ports, sink, rows, results, fails, tmp):
                     add("up", SIZE / MIB / wall)
                     add("cpu_up", (float(kv["user"]) + float(kv["sys"])) / (SIZE / GIB))
                     add("rss", int(kv["maxrss_kb"]) / 1024)
+            if kinds:
+                measure_kinds(pport, ports, sink, argv, log, res, fl, tmp, add)
             if "rtt" not in fl:
                 # several short runs: where the scheduler puts the processes
                 # moves the round trip more than anything else
@@ -408,6 +485,459 @@ def measure_proxy(label, pport, lport, ports, sink, rows, results, fails, tmp):
                  ", ".join(f"{k} {res[k][-1]:.3g}" for k in ("sys_down", "sys_up") if res.get(k)))
 
 
+# ---------------------------------------------------------------- listen mode
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def raise_nofile():
+    """Soft descriptor limit up to the hard one, for us and what we start;
+    as root the hard one first to 65536 if lower (a thousand tunnels take
+    six descriptors each in culvert and the splice proxy)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if os.geteuid() == 0 and hard != resource.RLIM_INFINITY and hard < 65536:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
+            return 65536
+        except (OSError, ValueError):
+            pass
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def wait_listen(port, timeout=10):
+    """Wait until a socket listens on port, without connecting to it (a
+    connection to a forwarder would open a tunnel)."""
+    want = f":{port:04X}"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                with open(path) as f:
+                    next(f)
+                    for line in f:
+                        fields = line.split()
+                        if fields[1].endswith(want) and fields[3] == "0A":
+                            return True
+            except (OSError, StopIteration, IndexError):
+                pass
+        time.sleep(0.02)
+    return False
+
+
+def proc_tree(pid):
+    """pid and all its descendants (socat forks one process a tunnel)."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                st = f.read()
+            ppid = int(st[st.rindex(")") + 2:].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(d))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def task_cpu(p):
+    """On-CPU seconds of p's live threads, to the nanosecond (schedstat)."""
+    ns = 0
+    try:
+        for tid in os.listdir(f"/proc/{p}/task"):
+            with open(f"/proc/{p}/task/{tid}/schedstat") as f:
+                ns += int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    return ns / 1e9
+
+
+def sample(pid):
+    """Sums over pid's process tree: VmRSS, VmHWM and Pss (KiB), CPU seconds,
+    processes, threads, descriptors.  CPU per process is the larger of
+    utime+stime (clock ticks, ended threads included) and its live threads'
+    schedstat (exact: a thousand processes of a few ms each round to zero
+    ticks), plus the reaped children's ticks for pid itself."""
+    s = {"rss_kb": 0, "hwm_kb": 0, "pss_kb": 0, "cpu_s": 0.0, "procs": 0,
+         "threads": 0, "fds": 0}
+    for p in proc_tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    k, _, v = line.partition(":")
+                    if k == "VmRSS":
+                        s["rss_kb"] += int(v.split()[0])
+                    elif k == "VmHWM":
+                        s["hwm_kb"] += int(v.split()[0])
+                    elif k == "Threads":
+                        s["threads"] += int(v)
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        s["pss_kb"] += int(line.split()[1])
+                        break
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            s["cpu_s"] += max((int(fields[11]) + int(fields[12])) / CLK_TCK, task_cpu(p))
+            if p == pid:
+                s["cpu_s"] += (int(fields[13]) + int(fields[14])) / CLK_TCK
+            s["fds"] += len(os.listdir(f"/proc/{p}/fd"))
+            s["procs"] += 1
+        except (OSError, ValueError, IndexError):
+            pass
+    return s
+
+
+def listen_rows(tmp):
+    """Forwarders: (name, socks, argv(lport, proxy_port, target_port) or None,
+    why-missing).  socks: clients ask for the target with SOCKS5."""
+    rows = []
+    c = culvert_path()
+    if c:
+        rows.append(("culvert -L", False, lambda lp, pp, tp: [
+            c, "-L", f"{LO}:{lp}", "-p", f"{LO}:{pp}", LO, str(tp)], None))
+        rows.append(("culvert -D", True, lambda lp, pp, tp: [
+            c, "-D", f"{LO}:{lp}", "-p", f"{LO}:{pp}"], None))
+    else:
+        rows.append(("culvert -L", False, None, "not built"))
+        rows.append(("culvert -D", True, None, "not built"))
+    cntlm = shutil.which("cntlm") or shutil.which("cntlm", path="/usr/sbin")
+
+    def cntlm_argv(lp, pp, tp, socks):
+        conf = os.path.join(tmp, f"cntlm-{lp}.conf")
+        with open(conf, "w") as f:
+            # cntlm opens no tunnel without credentials; the proxy asks for none
+            f.write(f"Username bench\nPassword bench\nProxy {LO}:{pp}\n"
+                    f"Listen {LO}:{free_port()}\n" +
+                    (f"SOCKS5Proxy {LO}:{lp}\n" if socks else f"Tunnel {LO}:{lp}:{LO}:{tp}\n"))
+        return [cntlm, "-f", "-c", conf]
+    why = None if cntlm else "not installed"
+    rows.append(("cntlm Tunnel", False,
+                 (lambda lp, pp, tp: cntlm_argv(lp, pp, tp, False)) if cntlm else None, why))
+    rows.append(("cntlm SOCKS5Proxy", True,
+                 (lambda lp, pp, tp: cntlm_argv(lp, pp, tp, True)) if cntlm else None, why))
+    socat = shutil.which("socat")
+    why = None if socat else "not installed"
+
+    def socat_argv(lp, pp, tp, extra):
+        return [socat, f"TCP-LISTEN:{lp},bind={LO},fork,reuseaddr{extra}",
+                f"PROXY:{LO}:{LO}:{tp},proxyport={pp}"]
+    rows.append(("socat fork", False,
+                 (lambda lp, pp, tp: socat_argv(lp, pp, tp, "")) if socat else None, why))
+    rows.append(("socat backlog=1024", False,
+                 (lambda lp, pp, tp: socat_argv(lp, pp, tp, ",backlog=1024")) if socat else None,
+                 why))
+    want = os.environ.get("BENCH_LISTEN")
+    if want:
+        names = [w.strip() for w in want.split(",")]
+        rows = [r for r in rows if r[0] in names]
+    return rows
+
+
+def stop_proc(p, grace=2.0):
+    """SIGTERM to p's process group, SIGKILL after grace seconds."""
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except OSError:
+            pass
+    try:
+        p.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        p.wait()
+
+
+def start_forwarder(argv, lport, log):
+    """Start a forwarder in its own session; None when it does not listen."""
+    err = open(log, "a")
+    err.write("$ " + " ".join(argv) + "\n")
+    err.flush()
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                         start_new_session=True)
+    err.close()
+    started.append(p)
+    if not wait_listen(lport):
+        stop_proc(p)
+        return None
+    return p
+
+
+def kv_line(line):
+    kv = {}
+    for tok in (line or "").split():
+        if "=" in tok:
+            k, v = tok.split("=", 1)
+            kv[k] = v
+    return kv
+
+
+def run_load(argv, socks, pport, echo_port, log):
+    """LISTEN_N tunnels at once through one forwarder: a dict of figures,
+    with "why" when something went wrong."""
+    lport = free_port()
+    p = start_forwarder(argv(lport, pport, echo_port), lport, log)
+    if p is None:
+        return {"why": "did not start"}
+    time.sleep(0.2)
+    s0 = sample(p.pid)
+    cmd = ([os.path.join(BIN, "swarm"), "-w"] +
+           (["-5", f"{LO}:{echo_port}"] if socks else []) +
+           ["echo", str(LISTEN_N), str(LISTEN_EACH), str(LISTEN_TIMEOUT), LO, str(lport)])
+    res, up, data, s1, s2 = {}, {}, {}, s0, s0
+    with open(log, "a") as err:
+        err.write("$ " + " ".join(cmd) + "\n")
+        err.flush()
+        sw = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=err, text=True)
+    try:
+        # swarm bounds each phase by LISTEN_TIMEOUT, so these reads end
+        up = kv_line(sw.stdout.readline())
+        s1 = s2 = sample(p.pid)
+        sw.stdin.write("go\n")
+        sw.stdin.flush()
+        data = kv_line(sw.stdout.readline())
+        s2 = sample(p.pid)
+        sw.stdin.write("go\n")
+        sw.stdin.flush()
+        sw.stdout.readline()
+        sw.wait(timeout=LISTEN_TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    finally:
+        if sw.poll() is None:
+            sw.kill()
+            sw.wait()
+    alive = p.poll() is None
+    time.sleep(0.3)
+    s3 = sample(p.pid) if alive else None
+    stop_proc(p)
+    n_up = int(up.get("up", "0"))
+    if not alive:
+        res["why"] = f"forwarder exited ({p.returncode})"
+    elif up.get("ok") != "1":
+        res["why"] = up.get("why", "no answer")
+    elif data.get("ok") != "1":
+        res["why"] = f"data: {data.get('why', 'no answer')}"
+    res["raw"] = {"before": s0, "up": s1, "data": s2, "closed": s3, "swarm_up": up,
+                  "swarm_data": data}
+    if n_up == 0 or not alive:
+        return res
+    res["up"] = n_up
+    res["rate"] = float(up["rate"])
+    res["setup_cpu"] = (s1["cpu_s"] - s0["cpu_s"]) / n_up * 1000
+    res["rss"] = s2["rss_kb"] / 1024
+    res["rss_per"] = (s2["rss_kb"] - s0["rss_kb"]) / n_up
+    res["pss_per"] = (s2["pss_kb"] - s0["pss_kb"]) / n_up
+    res["hwm"] = s2["hwm_kb"] / 1024
+    res["procs"] = s2["procs"]
+    res["threads"] = s2["threads"]
+    res["fds"] = s2["fds"]
+    if data.get("mib_s") and int(data.get("bytes", "0")) > 0:
+        res["agg"] = float(data["mib_s"])
+        res["cpu_data"] = (s2["cpu_s"] - s1["cpu_s"]) / (int(data["bytes"]) / GIB)
+    return res
+
+
+def run_single(argv, socks, pport, ports, sink, mode, log):
+    """One tunnel through a forwarder: SIZE bytes down from the source target
+    or up to the sink; (MiB/s, forwarder CPU s/GiB) or a why string."""
+    tport = ports["source" if mode == "down" else "sink"]
+    lport = free_port()
+    p = start_forwarder(argv(lport, pport, tport), lport, log)
+    if p is None:
+        return "did not start"
+    c0 = sample(p.pid)["cpu_s"]
+    sink.skip_all()
+    cmd = ([os.path.join(BIN, "swarm")] + (["-5", f"{LO}:{tport}"] if socks else []) +
+           [mode, "1", str(SIZE), str(20 + SIZE / (40 * MIB)), LO, str(lport)])
+    with open(log, "a") as err:
+        err.write("$ " + " ".join(cmd) + "\n")
+        err.flush()
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err, text=True,
+                           timeout=60 + SIZE / (40 * MIB))
+    kv = kv_line(r.stdout)
+    # socat's child for the tunnel: once it is reaped its CPU is in the
+    # parent's, with no moment where it is counted twice or missed
+    deadline = time.time() + 3
+    while len(proc_tree(p.pid)) > 1 and time.time() < deadline:
+        time.sleep(0.02)
+    c1 = sample(p.pid)["cpu_s"]
+    alive = p.poll() is None
+    stop_proc(p)
+    if not alive:
+        return f"forwarder exited ({p.returncode})"
+    cpu = (c1 - c0) / (SIZE / GIB)
+    if mode == "down":
+        if kv.get("ok") != "1":
+            return kv.get("why", "?")
+        return SIZE / MIB / float(kv["wall"]), cpu
+    got = sink.next_line(3)
+    if kv.get("ok") != "1" and kv.get("why") not in ("short", "recv"):
+        return kv.get("why", "?")
+    if got is None:
+        return "no EOF at sink"
+    if int(got[0]) != SIZE:
+        return f"sink got {int(got[0]) / MIB:.1f} MiB"
+    return SIZE / MIB / (float(got[1]) - float(kv["t0"])), cpu
+
+
+LOAD_METRICS = [
+    # key, header, unit, higher is better, format
+    ("rate", "set-up rate", "tunnels/s", True),
+    ("setup_cpu", "set-up CPU", "ms/tunnel", False),
+    ("rss", "RSS, all open", "MiB", False),
+    ("rss_per", "RSS per tunnel", "KiB", False),
+    ("pss_per", "PSS per tunnel", "KiB", False),
+    ("hwm", "peak RSS", "MiB", False),
+    ("agg", "throughput", "MiB/s", True),
+    ("cpu_data", "CPU", "s/GiB", False),
+]
+
+SINGLE_ROWS_STDIO = "culvert (stdio mode)"
+SINGLE_SKIP = {"socat backlog=1024"}   # one tunnel: the same as socat fork
+
+
+def measure_listen(label, pport, ports, sink, rows, tmp):
+    """The listen-mode section through one proxy: (markdown, raw)."""
+    load, lfail = {}, {}
+    single, sfail = {}, {}
+    culvert = culvert_path()
+    for rep in range(REPS):
+        for name, socks, argv, missing in rows:
+            if argv is None:
+                continue
+            log = os.path.join(LOGS, f"listen-{label.replace(' ', '_')}-{name.replace(' ', '_')}.log")
+            if name not in lfail:
+                r = run_load(argv, socks, pport, ports["echo_many"], log)
+                figures = load.setdefault(name, {})
+                for k, v in r.items():
+                    if k != "why":
+                        figures.setdefault(k, []).append(v)
+                if "why" in r:
+                    # a timeout is a finding; more runs of it only cost minutes
+                    lfail[name] = r["why"]
+                note(f"listen {label} rep {rep + 1}/{REPS} {name}: " +
+                     ", ".join(f"{k} {r[k]:.4g}" for k, _, _, _ in LOAD_METRICS if k in r) +
+                     (f"; {r['why']}" if "why" in r else ""))
+        for name, socks, argv, missing in [(SINGLE_ROWS_STDIO, False, None, None)] + rows:
+            if name == SINGLE_ROWS_STDIO:
+                if not culvert:
+                    continue
+            elif argv is None or name in SINGLE_SKIP:
+                continue
+            log = os.path.join(LOGS, f"listen-{label.replace(' ', '_')}-{name.replace(' ', '_')}.log")
+            fl = sfail.setdefault(name, {})
+            res = single.setdefault(name, {})
+            for mode in ("down", "up"):
+                if mode in fl:
+                    continue
+                if name == SINGLE_ROWS_STDIO:
+                    r = stdio_transfer(culvert, pport, ports, sink, mode, log)
+                else:
+                    r = run_single(argv, socks, pport, ports, sink, mode, log)
+                if isinstance(r, str):
+                    fl[mode] = r
+                else:
+                    res.setdefault(mode, []).append(r[0])
+                    res.setdefault("cpu_" + mode, []).append(r[1])
+            note(f"listen {label} single rep {rep + 1}/{REPS} {name}: " +
+                 ", ".join(f"{k} {v[-1]:.4g}" for k, v in res.items() if v) +
+                 (f"; fail {fl}" if fl else ""))
+    return (listen_tables(label, rows, load, lfail, single, sfail),
+            {"load": load, "load_fails": lfail, "single": single, "single_fails": sfail})
+
+
+def stdio_transfer(culvert, pport, ports, sink, mode, log):
+    """culvert in stdio mode under drive, as in the main table."""
+    xfer_timeout = 20 + SIZE / (40 * MIB)
+    argv = [culvert, "-p", f"{LO}:{pport}"] + (["-N"] if mode == "up" else []) + [
+        LO, str(ports["source" if mode == "down" else "sink"])]
+    sink.skip_all()
+    kv = drive(mode, SIZE, xfer_timeout, argv, log)
+    cpu = (float(kv.get("user", 0)) + float(kv.get("sys", 0))) / (SIZE / GIB)
+    if mode == "down":
+        if kv.get("ok") != "1":
+            return kv.get("why", "?")
+        return SIZE / MIB / float(kv["wall"]), cpu
+    got = sink.next_line(3)
+    if kv.get("ok") != "1" and kv.get("why") != "stdinclosed":
+        return kv.get("why", "?")
+    if got is None or int(got[0]) != SIZE:
+        return "sink: " + ("no EOF" if got is None else f"{int(got[0]) / MIB:.1f} MiB")
+    return SIZE / MIB / (float(got[1]) - float(kv["t0"])), cpu
+
+
+def med(v):
+    return statistics.median(v) if v else None
+
+
+def listen_tables(label, rows, load, lfail, single, sfail):
+    out = [f"### Listen mode: {LISTEN_N} tunnels at once through {label}"
+           f" (median{' ±half-range' if REPS > 1 else ''} of the runs)", ""]
+    out.append("| forwarder | tunnels up | " +
+               " | ".join(f"{h} ({u}, {'↑' if hi else '↓'} better)" for _, h, u, hi in LOAD_METRICS) +
+               " | processes / threads | descriptors |")
+    out.append("|" + "---|" * (len(LOAD_METRICS) + 4))
+    for name, socks, argv, missing in rows:
+        if missing:
+            out.append(f"| {name} | {missing} |" + " |" * (len(LOAD_METRICS) + 2))
+            continue
+        r = load.get(name, {})
+        ups = r.get("up", [])
+        cells = [name + (" (SOCKS5)" if socks and "SOCKS" not in name else "")]
+        upcell = f"{min(ups)}/{LISTEN_N}" if ups else f"0/{LISTEN_N}"
+        if name in lfail:
+            upcell += f" ({lfail[name]})"
+        cells.append(upcell)
+        for key, _, unit, _ in LOAD_METRICS:
+            v = r.get(key)
+            cells.append(f"{fmt_abs(med(v))}{spread(v)}" if v else "–")
+        p, t, fd = med(r.get("procs")), med(r.get("threads")), med(r.get("fds"))
+        cells.append(f"{p:.0f} / {t:.0f}" if p is not None else "–")
+        cells.append(f"{fd:.0f}" if fd is not None else "–")
+        out.append("| " + " | ".join(cells) + " |")
+    out.append("")
+    out.append(f"### Listen mode: one tunnel through {label} (median{' ±half-range' if REPS > 1 else ''}"
+               f" of {REPS} runs; ×stdio = ratio to culvert in stdio mode, goal ≥ 0.9)")
+    out.append("")
+    out.append("| path | download (MiB/s) | ×stdio | upload (MiB/s) | ×stdio |"
+               " forwarder CPU ↓ (s/GiB) | forwarder CPU ↑ (s/GiB) |")
+    out.append("|---|---|---|---|---|---|---|")
+    ref = single.get(SINGLE_ROWS_STDIO, {})
+    for name, socks, argv, missing in [(SINGLE_ROWS_STDIO, False, None, None)] + rows:
+        if name in SINGLE_SKIP:
+            continue
+        if missing:
+            out.append(f"| {name} | {missing} | | | | | |")
+            continue
+        r, fl = single.get(name, {}), sfail.get(name, {})
+        cells = [name]
+        for mode in ("down", "up"):
+            v = r.get(mode)
+            if mode in fl and not v:
+                cells += [f"fail ({fl[mode]})", "–"]
+                continue
+            cells.append(f"{fmt_abs(med(v))}{spread(v)}" if v else "–")
+            rv = med(ref.get(mode))
+            cells.append(f"{med(v) / rv:.2f}" if v and rv else "–")
+        for mode in ("down", "up"):
+            v = r.get("cpu_" + mode)
+            cells.append(f"{fmt_abs(med(v))}{spread(v)}" if v else "–")
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 # ---------------------------------------------------------------- report
 
 def fmt_abs(v):
@@ -432,20 +962,36 @@ def spread(vals):
 PARENT = {"cpu_down": "down", "cpu_up": "up", "rss": "down"}
 
 
+KIND_METRICS = [
+    ("down", "↓ pipe", "MiB/s", True),
+    ("down_null", "↓ /dev/null", "MiB/s", True),
+    ("down_file", "↓ file", "MiB/s", True),
+    ("up", "↑ pipe", "MiB/s", True),
+    ("up_file", "↑ file", "MiB/s", True),
+    ("cpu_down", "CPU ↓ pipe", "s/GiB", False),
+    ("cpu_down_null", "CPU ↓ /dev/null", "s/GiB", False),
+    ("cpu_down_file", "CPU ↓ file", "s/GiB", False),
+    ("cpu_up", "CPU ↑ pipe", "s/GiB", False),
+    ("cpu_up_file", "CPU ↑ file", "s/GiB", False),
+]
+
+
 def failure(fails, name, key):
     """Why a figure is missing: its own failure or the transfer it comes from."""
     fl = fails.get(name, {})
-    return fl.get(key) or fl.get(PARENT.get(key, ""))
+    parent = PARENT.get(key) or (key[4:] if key.startswith("cpu_") else "")
+    return fl.get(key) or fl.get(parent)
 
 
-def table(label, rows, results, fails, missing_rows):
+def table(label, rows, results, fails, missing_rows, metrics=None):
+    metrics = metrics or METRICS
     ideal = results.get("ideal client", {})
     out = []
-    head = "| tool | " + " | ".join(f"{h} ({'↑' if hi else '↓'} better)" for _, h, _, hi in METRICS) + " |"
+    head = "| tool | " + " | ".join(f"{h} ({'↑' if hi else '↓'} better)" for _, h, _, hi in metrics) + " |"
     out.append(head)
-    out.append("|" + "---|" * (len(METRICS) + 1))
+    out.append("|" + "---|" * (len(metrics) + 1))
     cells = ["**ideal client (absolute)**"]
-    for key, _, unit, _ in METRICS:
+    for key, _, unit, _ in metrics:
         v = ideal.get(key)
         f = failure(fails, "ideal client", key)
         cells.append(f"fail ({f})" if f else
@@ -453,7 +999,7 @@ def table(label, rows, results, fails, missing_rows):
     out.append("| " + " | ".join(cells) + " |")
     for name, argv, missing in rows:
         cells = [name]
-        for key, _, unit, _ in METRICS:
+        for key, _, unit, _ in metrics:
             if missing:
                 cells.append(missing)
                 continue
@@ -472,13 +1018,13 @@ def table(label, rows, results, fails, missing_rows):
     out.append("")
     out.append(f"Absolute medians through {label}:")
     out.append("")
-    out.append("| tool | " + " | ".join(f"{h} {u}" for _, h, u, _ in METRICS) + " |")
-    out.append("|" + "---|" * (len(METRICS) + 1))
+    out.append("| tool | " + " | ".join(f"{h} {u}" for _, h, u, _ in metrics) + " |")
+    out.append("|" + "---|" * (len(metrics) + 1))
     for name, argv, missing in rows:
         if missing:
             continue
         cells = [name]
-        for key, _, unit, _ in METRICS:
+        for key, _, unit, _ in metrics:
             f = failure(fails, name, key) if not results.get(name, {}).get(key) else None
             v = results.get(name, {}).get(key)
             cells.append("fail" if f else (fmt_abs(statistics.median(v)) if v else "–"))
@@ -487,15 +1033,17 @@ def table(label, rows, results, fails, missing_rows):
 
 
 def main():
-    for b in ("spliceproxy", "idealclient", "target", "drive"):
+    for b in ("spliceproxy", "idealclient", "target", "drive", "swarm"):
         if not os.access(os.path.join(BIN, b), os.X_OK):
             sys.exit(f"bench: {BIN}/{b} missing: run make bench-build")
     if not os.environ.get("BENCH_NOINSTALL"):
         ensure_packages()
+    nofile = raise_nofile()
     os.makedirs(LOGS, exist_ok=True)
     for f in os.listdir(LOGS):
         os.unlink(os.path.join(LOGS, f))
     rows = tools()
+    lrows = [] if os.environ.get("BENCH_LISTEN") == "none" else None
     proxies = [p.strip() for p in os.environ.get("BENCH_PROXIES", "splice,squid").split(",")]
     tmp = tempfile.mkdtemp(prefix="culvert-bench.")
     os.chmod(tmp, 0o755)
@@ -511,6 +1059,12 @@ def main():
         sinklog = os.path.join(tmp, "sink.log")
         _, ports["sink"] = start_server([os.path.join(BIN, "target"), "sink"], logpath=sinklog)
         sink = Sink(sinklog)
+        if lrows is None:
+            lrows = listen_rows(tmp)
+        if lrows:
+            _, ports["echo_many"] = start_server([os.path.join(BIN, "target"), "echo-many"])
+        if "splice" in proxies:
+            make_file(os.path.join(tmp, "up.bin"), SIZE)
         for proxy in proxies:
             if proxy == "splice":
                 pf = os.path.join(tmp, "spliceproxy.port")
@@ -518,11 +1072,16 @@ def main():
                 pf = os.path.join(tmp, "spliceproxy-pinned.port")
                 _, lport = start_server([os.path.join(BIN, "spliceproxy"), pf], portfile=pf,
                                         pinned=True)
+                # listen mode: a thousand tunnels, a thread (not a process) a direction
+                pf = os.path.join(tmp, "spliceproxy-threads.port")
+                _, mport = start_server([os.path.join(BIN, "spliceproxy"), "-t", pf],
+                                        portfile=pf)
                 label = "splice proxy"
             elif proxy == "squid":
                 pport, err = start_squid(tmp, "squid")
                 lport, err2 = start_squid(tmp, "squid-pinned", pinned=True)
                 err = err or err2
+                mport = pport
                 label = "squid"
                 if pport is None or lport is None:
                     report.append(f"### Through {label}\n\nskipped: {err}\n")
@@ -530,11 +1089,22 @@ def main():
             else:
                 continue
             results, fails = {}, {}
-            measure_proxy(label, pport, lport, ports, sink, rows, results, fails, tmp)
+            measure_proxy(label, pport, lport, ports, sink, rows, results, fails, tmp,
+                          kinds=proxy == "splice")
             raw[label] = {"results": results, "fails": fails}
             report.append(f"### Through {label} (ratio to the ideal client; median{' ±half-range' if REPS > 1 else ''} of {REPS} runs)\n")
             report.append(table(label, rows, results, fails, None))
             report.append("")
+            if proxy == "splice":
+                report.append("### Stdio mode by kind of stdin and stdout, through the splice proxy"
+                              f" (ratio to the ideal client; median{' ±half-range' if REPS > 1 else ''}"
+                              f" of {REPS} runs)\n")
+                report.append(table(label, rows, results, fails, None, KIND_METRICS))
+                report.append("")
+            if lrows:
+                text, raw[label]["listen"] = measure_listen(label, mport, ports, sink, lrows, tmp)
+                report.append(text)
+                report.append("")
     finally:
         stop_servers()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -561,8 +1131,32 @@ def main():
         f" proxy and target are pinned to CPU {PIN_CPU}; unpinned, cross-CPU wakeups move the round"
         " trip by up to 5x between runs.",
         "- \"fail (why)\": the client did not deliver exactly N bytes (short, timeout, no EOF at sink).",
-        "- Not yet measured: listen mode (1000 concurrent tunnels, total RSS) and --tunnel through"
-        " squid against CONNECT through squid: those modes do not exist yet.",
+        "- Stdio kinds: download with stdout a pipe (the main table's figures), /dev/null or a new"
+        " regular file on the bench's file system (removed right after, before writeback); upload with"
+        " stdin a pipe or a regular file of N bytes. With stdout a file or /dev/null the time ends, as"
+        " with a pipe, at the last byte: when the client's socket has the far end's FIN and nothing"
+        " left to read (drive looks with pidfd_getfd(2) and TCP_INFO) and a file holds N bytes, or at"
+        " the client's exit if sooner; a file must hold exactly N bytes. The ideal client splices"
+        " through a pipe of its own into a file or /dev/null and sends a regular file with sendfile(2).",
+        f"- Listen mode: swarm (tests/bench/swarm.c, one epoll loop) opens {LISTEN_N} connections at"
+        " once to the forwarder (-D and cntlm's SOCKS5Proxy: SOCKS5 CONNECT to an IPv4 address first);"
+        " a tunnel is up when one byte comes back from a one-process echo target. Set-up rate = tunnels"
+        f" up / time to the last; then each tunnel sends {LISTEN_EACH // 1024} KiB and reads it back,"
+        " all at once: throughput = bytes each way / time to the last. Memory and CPU are sums over the"
+        " forwarder's process tree from /proc (VmRSS, VmHWM, Pss of smaps_rollup, utime+stime):"
+        " RSS all open and the descriptors after the data, with every tunnel still open; per tunnel ="
+        " (that - before the first connect) / tunnels up; peak = VmHWM; set-up CPU per tunnel and data"
+        " CPU per GiB each way. Kernel memory (socket and pipe buffers) is not in RSS. Through the"
+        " splice proxy, listen mode uses its -t twin (a thread per direction: fork costs"
+        " milliseconds here) and squid gets max_filedescriptors. Forwarders log at their default"
+        " level to build/bench/logs/. cntlm gets a dummy user (it opens no tunnel without one) and"
+        " listens with a backlog of 5, as does socat unless told otherwise; socat binds 127.0.0.1."
+        f" A forwarder that has not brought all tunnels up within {LISTEN_TIMEOUT} s is shown with"
+        f" how many were up and is not run again. Descriptor limit: {nofile} (soft raised to hard).",
+        "- One tunnel: the same forwarders, one connection from swarm moving N bytes from the source"
+        " target or to the sink (time to the sink's EOF), against culvert in stdio mode under drive"
+        " through the same proxy; forwarder CPU from /proc, per GiB.",
+        "- Not measured here: --tunnel (sessions over HTTP requests) against CONNECT through squid.",
     ]))
     text = "\n".join(report) + "\n"
     with open(os.path.join(BIN, "results.md"), "w") as f:

@@ -2,15 +2,23 @@
  * drive: run one tunnel client the way ssh runs a ProxyCommand (stdin and
  * stdout are pipes) and measure it.
  *
- *   drive down  N TIMEOUT -- CMD...   read N bytes from the client's stdout
- *   drive up    N TIMEOUT -- CMD...   write N bytes to its stdin, then EOF
+ *   drive down  N TIMEOUT [-o FILE] -- CMD...
+ *                    read N bytes from the client's stdout; with -o, its
+ *                    stdout is FILE (a regular file, truncated, or a
+ *                    device such as /dev/null) and the run ends when the
+ *                    client has read the whole stream from its socket
+ *                    (and a regular FILE holds N bytes), or exits
+ *   drive up    N TIMEOUT [-i FILE] -- CMD...
+ *                    write N bytes to its stdin, then EOF; with -i, its
+ *                    stdin is FILE (N bytes long) instead
  *   drive rtt   K TIMEOUT -- CMD...   K one-byte round trips (echo target)
  *   drive setup M TIMEOUT -- CMD...   M runs: spawn to first byte on stdout
  *
  * Prints one line of key=value pairs on stdout.  Always: ok=0|1 and, when
  * not ok, why=WORD.  down/up: t0 (CLOCK_MONOTONIC at spawn), wall (down:
  * spawn to last byte; up: spawn to stdout EOF), user, sys, maxrss_kb of
- * the client from wait4(2), bytes, and up also reply=WORD (the first line
+ * the client from wait4(2), bytes (down -o to a device: -1, nothing
+ * counts them), and up also reply=WORD (the first line
  * the client printed, e.g. the sink's count).  rtt and setup: med_us,
  * mean_us, min_us, max_us.  TIMEOUT (seconds) bounds the whole run; the
  * client is killed when it passes.  The client's stderr is inherited.
@@ -19,11 +27,19 @@
 #define _GNU_SOURCE
 #endif
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -60,13 +76,35 @@ left_ms(void)
 	return l <= 0 ? 0 : (int)l + 1;
 }
 
+/*
+ * Start argv with pipes on stdin and stdout, or the files infile and
+ * outfile when not NULL (their side of c is then -1).
+ */
 static void
-spawn(struct child *c, char **argv)
+spawn_with(struct child *c, char **argv, const char *infile,
+    const char *outfile)
 {
 	int pin[2], pout[2];
 
 	memset(c, 0, sizeof(*c));
-	if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1) {
+	if (infile != NULL) {
+		pin[1] = -1;
+		if ((pin[0] = open(infile, O_RDONLY | O_CLOEXEC)) == -1) {
+			perror(infile);
+			exit(1);
+		}
+	} else if (pipe2(pin, O_CLOEXEC) == -1) {
+		perror("drive: pipe");
+		exit(1);
+	}
+	if (outfile != NULL) {
+		pout[0] = -1;
+		if ((pout[1] = open(outfile, O_WRONLY | O_CREAT | O_TRUNC |
+		    O_CLOEXEC, 0644)) == -1) {
+			perror(outfile);
+			exit(1);
+		}
+	} else if (pipe2(pout, O_CLOEXEC) == -1) {
 		perror("drive: pipe");
 		exit(1);
 	}
@@ -89,8 +127,16 @@ spawn(struct child *c, char **argv)
 	c->in = pin[1];
 	c->out = pout[0];
 	/* our ends only: the client's ends keep their blocking mode */
-	(void)fcntl(c->in, F_SETFL, O_NONBLOCK);
-	(void)fcntl(c->out, F_SETFL, O_NONBLOCK);
+	if (c->in != -1)
+		(void)fcntl(c->in, F_SETFL, O_NONBLOCK);
+	if (c->out != -1)
+		(void)fcntl(c->out, F_SETFL, O_NONBLOCK);
+}
+
+static void
+spawn(struct child *c, char **argv)
+{
+	spawn_with(c, argv, NULL, NULL);
 }
 
 /* Wait for the client until the deadline plus grace, then kill it. */
@@ -162,6 +208,153 @@ drain(int fd, int devnull, char *cap, size_t capsz, size_t *caplen)
 	return n;
 }
 
+/* The client has exited (not yet reaped). */
+static int
+exited(const struct child *c)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0 && si.si_pid == c->pid;
+}
+
+/*
+ * The client's TCP socket, duplicated into this process with
+ * pidfd_getfd(2) so that its state can be read: -1 while it has none,
+ * or where the kernel cannot.
+ */
+static int
+client_socket(const struct child *c, int pidfd)
+{
+#ifdef SYS_pidfd_getfd
+	char path[64], link[64], *end;
+	struct dirent *e;
+	DIR *d;
+	ssize_t n;
+	socklen_t len;
+	long num;
+	int fd = -1, s, dom, type;
+
+	if (pidfd == -1)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)c->pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while (fd == -1 && (e = readdir(d)) != NULL) {
+		num = strtol(e->d_name, &end, 10);
+		if (*end != '\0' || end == e->d_name)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/fd/%ld", (long)c->pid,
+		    num);
+		if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
+			continue;
+		link[n] = '\0';
+		if (strncmp(link, "socket:", 7) != 0 ||
+		    (s = (int)syscall(SYS_pidfd_getfd, pidfd, (int)num, 0)) == -1)
+			continue;
+		len = sizeof(dom);
+		if (getsockopt(s, SOL_SOCKET, SO_DOMAIN, &dom, &len) == 0 &&
+		    (dom == AF_INET || dom == AF_INET6) &&
+		    (len = sizeof(type), getsockopt(s, SOL_SOCKET, SO_TYPE,
+		    &type, &len) == 0) && type == SOCK_STREAM)
+			fd = s;
+		else
+			close(s);
+	}
+	closedir(d);
+	return fd;
+#else
+	(void)c;
+	(void)pidfd;
+	return -1;
+#endif
+}
+
+/* The far end has closed and the client has read every byte. */
+static int
+socket_drained(int s)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int queued;
+
+	if (getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1 ||
+	    (ti.tcpi_state != TCP_CLOSE_WAIT && ti.tcpi_state != TCP_LAST_ACK &&
+	    ti.tcpi_state != TCP_CLOSE))
+		return 0;
+	return ioctl(s, FIONREAD, &queued) == 0 && queued == 0;
+}
+
+/*
+ * Download into outfile.  The run ends at the last byte, as with a pipe:
+ * when the client's socket has seen the far end close and holds nothing
+ * more, and a regular outfile has all want bytes; or when the client
+ * exits, whichever comes first.  Then stdin closes, as ssh's would, and
+ * the client gets 3 s to finish; a regular file must hold exactly want
+ * bytes.  Without pidfd_getfd(2) only the exit ends the run.
+ */
+static int
+run_down_file(uint64_t want, const char *outfile, char **argv)
+{
+	struct child c;
+	struct stat st;
+	struct pollfd pfd;
+	double t0, t1;
+	long long got = -1;
+	const char *why = NULL;
+	int pidfd = -1, s = -1, regular, by_exit = 0;
+
+	regular = stat(outfile, &st) == -1 || S_ISREG(st.st_mode);
+	t0 = bench_now();
+	spawn_with(&c, argv, NULL, outfile);
+#ifdef SYS_pidfd_open
+	pidfd = (int)syscall(SYS_pidfd_open, c.pid, 0);
+#endif
+	for (;;) {
+		if (exited(&c)) {
+			by_exit = 1;
+			break;
+		}
+		if (s == -1)
+			s = client_socket(&c, pidfd);
+		if (s != -1 && socket_drained(s) && (!regular ||
+		    (stat(outfile, &st) == 0 && (uint64_t)st.st_size >= want)))
+			break;
+		if (left_ms() == 0) {
+			why = "timeout";
+			break;
+		}
+		/* a millisecond at a time; the pidfd wakes us at the exit */
+		if (pidfd != -1) {
+			pfd.fd = pidfd;
+			pfd.events = POLLIN;
+			(void)poll(&pfd, 1, 1);
+		} else
+			usleep(1000);
+	}
+	t1 = bench_now();
+	if (s != -1)
+		close(s);
+	if (pidfd != -1)
+		close(pidfd);
+	close_fd(&c.in);
+	reap(&c, why ? 0.0 : 3.0);
+	if (why == NULL && by_exit && (!WIFEXITED(c.status) ||
+	    WEXITSTATUS(c.status) != 0))
+		why = "exitstatus";
+	if (regular && stat(outfile, &st) == 0) {
+		got = (long long)st.st_size;
+		if (why == NULL && (uint64_t)st.st_size != want)
+			why = (uint64_t)st.st_size < want ? "short" : "long";
+	}
+	printf("ok=%d%s%s t0=%.6f wall=%.6f bytes=%lld", why == NULL,
+	    why ? " why=" : "", why ? why : "", t0, t1 - t0, got);
+	print_usage(&c);
+	printf("\n");
+	return why == NULL ? 0 : 1;
+}
+
 static int
 run_down(uint64_t want, char **argv)
 {
@@ -223,7 +416,7 @@ run_down(uint64_t want, char **argv)
 }
 
 static int
-run_up(uint64_t want, char **argv)
+run_up(uint64_t want, const char *infile, char **argv)
 {
 	struct child c;
 	struct pollfd pfd[2];
@@ -237,7 +430,12 @@ run_up(uint64_t want, char **argv)
 	const char *why = NULL;
 
 	t0 = bench_now();
-	spawn(&c, argv);
+	spawn_with(&c, argv, infile, NULL);
+	if (infile != NULL) {
+		/* the whole input is there at once */
+		sent = want;
+		tin = t0;
+	}
 	for (;;) {
 		pfd[0].fd = c.in;
 		pfd[0].events = POLLOUT;
@@ -419,10 +617,23 @@ main(int argc, char *argv[])
 	uint64_t n;
 	double timeout;
 	char *end;
+	const char *infile = NULL, *outfile = NULL;
 	size_t i;
+	int cmd = 4;
 
-	if (argc < 6 || strcmp(argv[4], "--") != 0) {
-		fprintf(stderr, "usage: drive down|up|rtt|setup N TIMEOUT -- CMD...\n");
+	while (cmd + 1 < argc && (strcmp(argv[cmd], "-i") == 0 ||
+	    strcmp(argv[cmd], "-o") == 0)) {
+		if (argv[cmd][1] == 'i')
+			infile = argv[cmd + 1];
+		else
+			outfile = argv[cmd + 1];
+		cmd += 2;
+	}
+	if (argc < cmd + 2 || strcmp(argv[cmd], "--") != 0 ||
+	    (infile != NULL && strcmp(argv[1], "up") != 0) ||
+	    (outfile != NULL && strcmp(argv[1], "down") != 0)) {
+		fprintf(stderr, "usage: drive down|up|rtt|setup N TIMEOUT "
+		    "[-i FILE | -o FILE] -- CMD...\n");
 		return 2;
 	}
 	errno = 0;
@@ -442,13 +653,14 @@ main(int argc, char *argv[])
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	deadline = bench_now() + timeout;
 	if (strcmp(argv[1], "down") == 0)
-		return run_down(n, argv + 5);
+		return outfile != NULL ? run_down_file(n, outfile,
+		    argv + cmd + 1) : run_down(n, argv + cmd + 1);
 	if (strcmp(argv[1], "up") == 0)
-		return run_up(n, argv + 5);
+		return run_up(n, infile, argv + cmd + 1);
 	if (strcmp(argv[1], "rtt") == 0)
-		return run_rtt((size_t)n, argv + 5);
+		return run_rtt((size_t)n, argv + cmd + 1);
 	if (strcmp(argv[1], "setup") == 0)
-		return run_setup((size_t)n, argv + 5);
+		return run_setup((size_t)n, argv + cmd + 1);
 	fprintf(stderr, "drive: unknown mode %s\n", argv[1]);
 	return 2;
 }

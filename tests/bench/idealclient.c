@@ -8,7 +8,8 @@
  * (MSG_PEEK, then a read of just the head, so no tunnel byte is taken),
  * then relays stdin -> socket and socket -> stdout with splice(2) and
  * poll(2).  A pipe on stdin or stdout is spliced directly (and enlarged
- * with F_SETPIPE_SZ); anything else goes through a private 1 MiB pipe.
+ * with F_SETPIPE_SZ); a regular file on stdin goes out with sendfile(2);
+ * anything else goes through a private 1 MiB pipe.
  * EOF on stdin shuts the socket down for writing; EOF on the socket ends
  * the program.  O_NONBLOCK is never set on the inherited stdio:
  * SPLICE_F_NONBLOCK makes the pipe end non-blocking per call instead.
@@ -18,6 +19,7 @@
 #define _GNU_SOURCE
 #endif
 #include <sys/types.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -48,6 +50,7 @@
 struct dir {
 	int	src, dst;
 	int	mid[2];		/* -1 when src or dst is a pipe */
+	int	sendfile;	/* src is a regular file: sendfile(2) */
 	size_t	queued;		/* bytes waiting in mid */
 	int	need_out;
 	int	eof;		/* src ended */
@@ -62,6 +65,14 @@ is_pipe(int fd)
 	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
+static int
+is_file(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static void
 dir_init(struct dir *d, int src, int dst)
 {
@@ -69,7 +80,9 @@ dir_init(struct dir *d, int src, int dst)
 	d->src = src;
 	d->dst = dst;
 	d->mid[0] = d->mid[1] = -1;
-	if (is_pipe(src))
+	if (is_file(src))
+		d->sendfile = 1;	/* one call a chunk, no pipe */
+	else if (is_pipe(src))
 		(void)fcntl(src, F_SETPIPE_SZ, PIPE_SIZE);
 	else if (is_pipe(dst))
 		(void)fcntl(dst, F_SETPIPE_SZ, PIPE_SIZE);
@@ -141,9 +154,13 @@ dir_step(struct dir *d, short srcev, short dstev, int s)
 	unsigned int fl = SPLICE_F_NONBLOCK | SPLICE_F_MOVE;
 
 	if (d->mid[0] == -1) {
+		/* a pipe at one end, or sendfile from a regular file */
 		if (!(srcev || dstev))
 			return 0;
-		n = splice(d->src, NULL, d->dst, NULL, SPLICE_MAX, fl);
+		if (d->sendfile)
+			n = sendfile(d->dst, d->src, NULL, SPLICE_MAX);
+		else
+			n = splice(d->src, NULL, d->dst, NULL, SPLICE_MAX, fl);
 		if (n > 0) {
 			d->need_out = 0;
 			return 0;

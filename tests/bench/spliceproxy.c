@@ -1,21 +1,24 @@
 /*
  * spliceproxy: a fast HTTP CONNECT proxy for loopback benchmarks.
  *
- *   spliceproxy [PORTFILE]
+ *   spliceproxy [-t] [PORTFILE]
  *
  * Listens on 127.0.0.1 port 0 and writes the port to PORTFILE (or to
  * stdout).  Per connection: read the request head up to the blank line,
  * connect to the CONNECT target, answer "200 Connection established",
  * then relay both ways with splice(2) through one pipe per direction, one
- * process per direction.  EOF in one direction becomes shutdown(SHUT_WR)
- * on the other socket; the tunnel stays open until both directions end,
- * so half-closed tunnels work.  Anything but CONNECT host:port gets 400,
- * a failed connect 502.
+ * process per direction (-t: one thread per direction, in one process,
+ * for a thousand tunnels at once: fork(2) costs milliseconds on small
+ * VMs).  EOF in one direction becomes shutdown(SHUT_WR) on the other
+ * socket; the tunnel stays open until both directions end, so half-closed
+ * tunnels work.  Anything but CONNECT host:port gets 400, a failed
+ * connect 502.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -26,6 +29,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +41,9 @@
 
 #define HEAD_MAX	8192
 #define PIPE_SIZE	(1024 * 1024)
+#define STACK_SIZE	(256 * 1024)
+
+static int use_threads;
 
 static const char ok_reply[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 
@@ -82,8 +90,10 @@ pump(int in, int out)
 	int p[2];
 	ssize_t n, m;
 
-	if (pipe2(p, 0) == -1)
-		goto done;
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		(void)shutdown(out, SHUT_WR);
+		return;
+	}
 	(void)fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE);
 	for (;;) {
 		n = splice(in, NULL, p[1], NULL, PIPE_SIZE, SPLICE_F_MOVE);
@@ -98,13 +108,59 @@ pump(int in, int out)
 				continue;
 			if (m <= 0) {
 				(void)shutdown(in, SHUT_RD);
-				return;
+				goto out;
 			}
 			n -= m;
 		}
 	}
-done:
 	(void)shutdown(out, SHUT_WR);
+out:
+	/* with -t the process lives on: the pipe must go */
+	close(p[0]);
+	close(p[1]);
+}
+
+struct pump_args {
+	int	in, out;
+};
+
+static void *
+pump_thread(void *arg)
+{
+	struct pump_args *a = arg;
+
+	pump(a->in, a->out);
+	return NULL;
+}
+
+/* Both directions of a tunnel: a second thread or process for t -> c. */
+static void
+relay(int c, int t)
+{
+	struct pump_args a = { t, c };
+	pthread_attr_t attr;
+	pthread_t th;
+	pid_t pid;
+
+	if (use_threads) {
+		(void)pthread_attr_init(&attr);
+		(void)pthread_attr_setstacksize(&attr, STACK_SIZE);
+		if (pthread_create(&th, &attr, pump_thread, &a) != 0)
+			return;
+		pump(c, t);
+		(void)pthread_join(th, NULL);
+		return;
+	}
+	pid = fork();
+	if (pid == -1)
+		return;
+	if (pid == 0) {
+		pump(t, c);
+		_exit(0);
+	}
+	pump(c, t);
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
 }
 
 static void
@@ -116,7 +172,6 @@ serve(int c)
 	char *eoh = NULL, *sp;
 	size_t extra;
 	int t, one = 1;
-	pid_t pid;
 
 	(void)setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	while (eoh == NULL) {
@@ -145,34 +200,49 @@ serve(int c)
 		reply(c, "502 Bad Gateway");
 		return;
 	}
-	if (bench_write_all(c, ok_reply, sizeof(ok_reply) - 1) == -1)
-		return;
 	/* tunnel bytes the client sent right behind its head */
 	extra = len - (size_t)(eoh + 4 - head);
-	if (extra > 0 && bench_write_all(t, eoh + 4, extra) == -1)
-		return;
+	if (bench_write_all(c, ok_reply, sizeof(ok_reply) - 1) == 0 &&
+	    (extra == 0 || bench_write_all(t, eoh + 4, extra) == 0))
+		relay(c, t);
+	close(t);
+}
 
-	pid = fork();
-	if (pid == -1)
-		return;
-	if (pid == 0) {
-		pump(t, c);
-		_exit(0);
-	}
-	pump(c, t);
-	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-		;
+static void *
+serve_thread(void *arg)
+{
+	int c = (int)(intptr_t)arg;
+
+	serve(c);
+	close(c);
+	return NULL;
 }
 
 int
 main(int argc, char *argv[])
 {
+	pthread_attr_t attr;
+	pthread_t th;
+	struct rlimit rl;
 	unsigned int port;
 	FILE *fp;
 	int ls, c;
 
+	if (argc > 1 && strcmp(argv[1], "-t") == 0) {
+		use_threads = 1;
+		argc--;
+		argv++;
+		/* six descriptors a tunnel, all in this process */
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_IGN);
+	(void)pthread_attr_init(&attr);
+	(void)pthread_attr_setstacksize(&attr, STACK_SIZE);
+	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if ((ls = bench_listen(&port)) == -1) {
 		perror("spliceproxy: listen");
 		return 1;
@@ -201,8 +271,19 @@ main(int argc, char *argv[])
 		if (c == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if (errno == EMFILE || errno == ENFILE) {
+				/* out of descriptors: let tunnels end */
+				usleep(10000);
+				continue;
+			}
 			perror("spliceproxy: accept");
 			return 1;
+		}
+		if (use_threads) {
+			if (pthread_create(&th, &attr, serve_thread,
+			    (void *)(intptr_t)c) != 0)
+				close(c);
+			continue;
 		}
 		switch (fork()) {
 		case -1:

@@ -8,16 +8,21 @@
  *                     errno text), "COUNT\n" is sent back on the socket
  *                     and the socket closes
  *   target echo       each connection gets back what it sends
+ *   target echo-many  the same for thousands of connections at once, all
+ *                     in one process with epoll(7): fork(2) would cost
+ *                     more than the tunnels under test
  *
  * Listens on 127.0.0.1 port 0 and prints the port on the first line of
- * stdout.  One process per connection.  Bytes move with vmsplice(2) and
- * splice(2) where the kernel allows, so the target costs little CPU and
- * the client under test is the bottleneck.
+ * stdout.  One process per connection, but for echo-many.  Bytes move
+ * with vmsplice(2) and splice(2) where the kernel allows, so the target
+ * costs little CPU and the client under test is the bottleneck.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -38,8 +43,9 @@
 #include "benchlib.h"
 
 #define CHUNK	(1024 * 1024)
+#define ECHO_PIPE	(256 * 1024)	/* per echo-many connection */
 
-enum mode { MODE_SOURCE, MODE_SINK, MODE_ECHO };
+enum mode { MODE_SOURCE, MODE_SINK, MODE_ECHO, MODE_ECHO_MANY };
 
 static char chunk[CHUNK];
 
@@ -153,6 +159,131 @@ serve_echo(int s)
 	(void)shutdown(s, SHUT_WR);
 }
 
+/* One echo-many connection: bytes wait in its pipe until the socket takes them. */
+struct echo_conn {
+	int	fd;
+	int	p[2];
+	size_t	queued;
+	int	eof;
+	uint32_t events;
+};
+
+static void
+echo_close(int ep, struct echo_conn *e)
+{
+	(void)epoll_ctl(ep, EPOLL_CTL_DEL, e->fd, NULL);
+	close(e->fd);
+	close(e->p[0]);
+	close(e->p[1]);
+	free(e);
+}
+
+static void
+echo_watch(int ep, struct echo_conn *e, uint32_t events)
+{
+	struct epoll_event ev;
+
+	if (e->events == events)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.ptr = e;
+	(void)epoll_ctl(ep, EPOLL_CTL_MOD, e->fd, &ev);
+	e->events = events;
+}
+
+/* Move what can move; 0, or -1 when the connection is finished. */
+static int
+echo_step(int ep, struct echo_conn *e)
+{
+	ssize_t n;
+
+	if (!e->eof && e->queued < ECHO_PIPE) {
+		n = splice(e->fd, NULL, e->p[1], NULL, ECHO_PIPE - e->queued,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (n > 0)
+			e->queued += (size_t)n;
+		else if (n == 0)
+			e->eof = 1;
+		else if (errno != EAGAIN && errno != EINTR)
+			return -1;
+	}
+	if (e->queued > 0) {
+		n = splice(e->p[0], NULL, e->fd, NULL, e->queued,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (n > 0)
+			e->queued -= (size_t)n;
+		else if (n == -1 && errno != EAGAIN && errno != EINTR)
+			return -1;
+	}
+	if (e->eof && e->queued == 0)
+		return -1;
+	/* read while the pipe has room, wait for the socket while it is full */
+	echo_watch(ep, e, (e->eof || e->queued >= ECHO_PIPE ? 0 : EPOLLIN) |
+	    (e->queued > 0 ? EPOLLOUT : 0));
+	return 0;
+}
+
+static void
+serve_echo_many(int ls)
+{
+	struct epoll_event ev, evs[256];
+	struct echo_conn *e;
+	struct rlimit rl;
+	int ep, n, i, s, one = 1;
+
+	/* three descriptors a connection */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		perror("target: epoll");
+		exit(1);
+	}
+	(void)fcntl(ls, F_SETFL, O_NONBLOCK);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;		/* the listening socket */
+	(void)epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
+	for (;;) {
+		n = epoll_wait(ep, evs, 256, -1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			perror("target: epoll_wait");
+			exit(1);
+		}
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.ptr != NULL) {
+				e = evs[i].data.ptr;
+				if (echo_step(ep, e) == -1)
+					echo_close(ep, e);
+				continue;
+			}
+			while ((s = accept4(ls, NULL, NULL, SOCK_NONBLOCK |
+			    SOCK_CLOEXEC)) != -1) {
+				if ((e = calloc(1, sizeof(*e))) == NULL ||
+				    pipe2(e->p, O_NONBLOCK | O_CLOEXEC) == -1) {
+					free(e);
+					close(s);
+					continue;
+				}
+				(void)fcntl(e->p[1], F_SETPIPE_SZ, ECHO_PIPE);
+				(void)setsockopt(s, IPPROTO_TCP, TCP_NODELAY,
+				    &one, sizeof(one));
+				e->fd = s;
+				e->events = EPOLLIN;
+				memset(&ev, 0, sizeof(ev));
+				ev.events = EPOLLIN;
+				ev.data.ptr = e;
+				if (epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) == -1)
+					echo_close(ep, e);
+			}
+		}
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -175,8 +306,11 @@ main(int argc, char *argv[])
 		mode = MODE_SINK;
 	else if (argc >= 2 && strcmp(argv[1], "echo") == 0)
 		mode = MODE_ECHO;
+	else if (argc >= 2 && strcmp(argv[1], "echo-many") == 0)
+		mode = MODE_ECHO_MANY;
 	else {
-		fprintf(stderr, "usage: target source N | sink | echo\n");
+		fprintf(stderr, "usage: target source N | sink | echo | "
+		    "echo-many\n");
 		return 2;
 	}
 	for (i = 0; i < sizeof(chunk); i++)
@@ -190,6 +324,10 @@ main(int argc, char *argv[])
 	}
 	printf("%u\n", port);
 	fflush(stdout);
+	if (mode == MODE_ECHO_MANY) {
+		serve_echo_many(ls);
+		return 1;
+	}
 
 	for (;;) {
 		s = accept(ls, NULL, NULL);
