@@ -57,6 +57,7 @@
 #define PRE_MAX			4096	/* a client's bytes before its tunnel */
 #define LISTEN_BUFSIZE		(16 * 1024)	/* memory path, per direction */
 #define FDS_PER_TUNNEL		6	/* two sockets, two splice pipes */
+#define LISTEN_BACKLOG		4096	/* the kernel caps it at somaxconn */
 
 enum cstate { C_REQUEST, C_TUNNEL, C_REPLY, C_RELAY, C_SESSION };
 
@@ -122,6 +123,7 @@ struct server {
 	long long	 next_check;
 	bool		 stopping;
 	long long	 stop_at;
+	struct trim	 trim;
 };
 
 static void	conn_close(struct conn *, const char *, ...)
@@ -185,6 +187,7 @@ conn_free(struct conn *c)
 	if (c->fd != -1)
 		close(c->fd);
 	loop_remove(srv->loop, c);
+	srv->trim.pending = true;
 	listener_unref(c->l);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -219,6 +222,20 @@ conn_close(struct conn *c, const char *fmt, ...)
 	} else
 		log_notice("%sclosed after %.1f s: %s", c->prefix, secs, why);
 	conn_free(c);
+}
+
+/*
+ * The client has its answer: the request reader is no longer needed.
+ * A thousand tunnels keep a thousand of these otherwise.
+ */
+static void
+drop_front(struct conn *c)
+{
+	if (c->front == NULL)
+		return;
+	front_free(c->front);
+	free(c->front);
+	c->front = NULL;
 }
 
 /* Send what is left of the front's reply; 1 done, 0 later, -1 failed. */
@@ -267,6 +284,7 @@ start_relay(struct conn *c)
 	free(c->pre);
 	c->pre = NULL;
 	c->prelen = 0;
+	drop_front(c);
 	c->relay_live = true;
 	c->state = C_RELAY;
 }
@@ -274,6 +292,7 @@ start_relay(struct conn *c)
 static void
 tunnel_up(struct conn *c)
 {
+	c->srv->trim.pending = true;	/* the handshake's memory is free */
 	tunnel_take(c->t, &c->tr);
 	c->have_tr = true;
 	tunnel_free(c->t);
@@ -344,8 +363,10 @@ session_reply(struct conn *c, const struct failure *f)
 		    "take its reply");
 	else if (f != NULL)
 		conn_close(c, "%s", f->msg);
-	else
+	else {
 		tclient_release(c->tc);
+		drop_front(c);
+	}
 }
 
 /* The route goes through culvert serve: a session carries the client. */
@@ -770,7 +791,7 @@ listener_bind(struct listener *l)
 	    -1 || (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
 	    bind(fd, (struct sockaddr *)&ss, len) == -1 ||
-	    listen(fd, 512) == -1) {
+	    listen(fd, LISTEN_BACKLOG) == -1) {
 		log_error("cannot listen on %s: %s%s", l->name,
 		    strerror(errno), errno == EADDRINUSE ? " (another program "
 		    "uses the port; pick another)" : "");
@@ -1082,8 +1103,8 @@ watch_timer(void *obj)
 {
 	struct server *srv = obj;
 
-	return srv->o->config != NULL && !srv->stopping ? srv->next_check :
-	    CLOCK_NEVER;
+	return timer_min(trim_timer(&srv->trim), srv->o->config != NULL &&
+	    !srv->stopping ? srv->next_check : CLOCK_NEVER);
 }
 
 static void
@@ -1219,6 +1240,7 @@ mode_listen(struct options *o)
 		}
 		if (loop_caught(srv.loop, SIGCHLD))
 			reap_children();
+		trim_memory(&srv.trim);
 		if (!srv.stopping && (loop_caught(srv.loop, SIGTERM) ||
 		    loop_caught(srv.loop, SIGINT))) {
 			log_notice("stopping: no new connections; %zu open ones "

@@ -68,6 +68,18 @@ int		 mode_route_creds(struct options *o, struct route *r,
 void		 mode_describe_route(const struct route *r, char *buf,
 		    size_t len);
 
+/*
+ * Freed memory goes back to the system (glibc's malloc_trim) at most
+ * every two seconds, after tunnels set up or closed (pending): a loop
+ * calls trim_memory() after each round and wakes at trim_timer().
+ */
+struct trim {
+	bool		 pending;
+	long long	 at;
+};
+void		 trim_memory(struct trim *);
+long long	 trim_timer(const struct trim *);
+
 /* Log a tunnel's events: arg is the prefix ("" or "[12] "). */
 void		 mode_log_event(void *arg, const struct tunnel_event *ev);
 

@@ -164,6 +164,7 @@ struct server {
 	unsigned long	 next_id;
 	long		 nofile;
 	bool		 stopping;
+	struct trim	 trim;
 };
 
 static void	conn_end(struct sconn *, const char *, ...)
@@ -603,6 +604,7 @@ conn_end(struct sconn *c, const char *fmt, ...)
 	free(c->out);
 	close(c->fd);
 	loop_remove(srv->loop, c);
+	srv->trim.pending = true;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -1510,8 +1512,9 @@ listener_pollfds(void *obj, struct pollfd *pfd)
 static long long
 listener_timer(void *obj)
 {
-	(void)obj;
-	return CLOCK_NEVER;
+	struct server *srv = obj;
+
+	return trim_timer(&srv->trim);
 }
 
 static void
@@ -1689,7 +1692,7 @@ serve_listen(struct server *srv)
 	    net_own_fd(srv->lfd) == -1 ||
 	    setsockopt(srv->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))
 	    == -1 || bind(srv->lfd, (struct sockaddr *)&ss, len) == -1 ||
-	    listen(srv->lfd, 512) == -1) {
+	    listen(srv->lfd, 4096) == -1) {
 		log_error("cannot listen on %s: %s", srv->name,
 		    strerror(errno));
 		return -1;
@@ -1749,6 +1752,7 @@ mode_serve(const struct serve_options *so)
 			rc = EXIT_IO;
 			break;
 		}
+		trim_memory(&srv.trim);
 		if (loop_caught(srv.loop, SIGTERM) ||
 		    loop_caught(srv.loop, SIGINT)) {
 			log_notice("stopping: %zu connections, %zu sessions",

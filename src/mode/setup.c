@@ -3,6 +3,9 @@
  * options and the environment, and logging a tunnel's events.
  */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,4 +353,26 @@ mode_log_event(void *arg, const struct tunnel_event *ev)
 	case TEV_FAILED:
 		break;		/* the driver reports the failure itself */
 	}
+}
+
+/*
+ * A burst of tunnel set-ups leaves freed handshakes all over the heap;
+ * hand those pages back, so the resident size follows the open tunnels.
+ */
+void
+trim_memory(struct trim *t)
+{
+	if (!t->pending || clock_ms() < t->at)
+		return;
+	t->pending = false;
+	t->at = clock_ms() + 2000;
+#ifdef __GLIBC__
+	(void)malloc_trim(0);
+#endif
+}
+
+long long
+trim_timer(const struct trim *t)
+{
+	return t->pending ? t->at : CLOCK_NEVER;
 }
