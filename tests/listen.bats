@@ -236,3 +236,47 @@ s.close()' "$DPORT"
 	assert_output --partial "cannot listen on forward 127.0.0.1:$TAKEN_PORT"
 	assert_output --partial 'Address already in use'
 }
+
+@test "--syslog sends the log to syslog (daemon facility), nothing to stderr" {
+	[[ $(id -u) == 0 ]] || skip "needs root to give the test a private /dev/log"
+	local d=$BATS_TEST_TMPDIR
+	# A private mount namespace with a /dev of its own, where a datagram
+	# socket at /dev/log stands in for syslogd.
+	cat >"$d/run.sh" <<-EOF2
+		set -e
+		mount --make-rprivate /
+		mkdir "$d/dev"
+		mount --rbind /dev "$d/dev"
+		mount -t tmpfs tmpfs /dev
+		for n in null zero urandom random; do
+			touch /dev/\$n
+			mount --bind "$d/dev/\$n" /dev/\$n
+		done
+		"$PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+open(sys.argv[1], "w").close()
+s.settimeout(10)
+while True:
+    try:
+        line = s.recv(4096).decode(errors="replace")
+    except socket.timeout:
+        break
+    print(line, flush=True)
+    if "stopping" in line:
+        break
+' "$d/ready" >"$d/syslog" &
+		while [ ! -e "$d/ready" ]; do sleep 0.02; done
+		timeout -s TERM 2 "$CULVERT" -L "$LPORT" --syslog \
+		    -p "http://127.0.0.1:$SQUID_PORT" 127.0.0.1 "$SRC_PORT" \
+		    2>"$d/stderr" || [ \$? = 124 ]
+		wait
+	EOF2
+	run timeout 30 unshare -m sh "$d/run.sh"
+	assert_success
+	assert_equal "$(cat "$d/stderr")" ""
+	grep -q "^<29>.*culvert\[[0-9]*\]: listening: forward 127\.0\.0\.1:$LPORT" \
+	    "$d/syslog"
+	grep -q '^<29>.*culvert\[[0-9]*\]: stopping' "$d/syslog"
+}
