@@ -285,13 +285,18 @@ session_events(void *obj, const struct pollfd *pfd, size_t n)
 	bool changed = false;
 	ssize_t r;
 
-	if (n == 0) {
-		if (s->stream == NULL && s->waiter == NULL &&
-		    clock_ms() >= session_timer(s))
-			session_end(s, "the client did not come back within "
-			    "%.0f s", s->srv->so->resume_timeout);
+	/*
+	 * The timer runs events with the target's slot too (n is what
+	 * pollfds filled, not what is ready), so check it first.
+	 */
+	if (s->stream == NULL && s->waiter == NULL &&
+	    clock_ms() >= session_timer(s)) {
+		session_end(s, "the client did not come back within %.0f s",
+		    s->srv->so->resume_timeout);
 		return;
 	}
+	if (n == 0)
+		return;
 	if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 		if (!s->down_eof && s->downlen < DOWN_CAP) {
 			r = recv(s->fd, s->down + s->downlen, DOWN_CAP -
