@@ -1288,14 +1288,18 @@ stream_pump(struct sconn *c)
 static int
 stream_input(struct sconn *c)
 {
-	struct session *s = c->sess;
+	struct session *s;
 	struct sess_frame f;
 	size_t used;
 	int r;
 
 	while ((r = sess_frame_parse(c->in, c->inlen, &f, &used)) == 1) {
 		c->last_rx = clock_ms();
-		if (s != NULL) {
+		/*
+		 * Read c->sess again each time: a frame that ends the
+		 * session detaches c, and the session may be freed.
+		 */
+		if ((s = c->sess) != NULL) {
 			switch (f.type) {
 			case FRAME_DATA:
 				(void)session_take(s, f.off, f.payload, f.len,
@@ -1321,7 +1325,7 @@ stream_input(struct sconn *c)
 	}
 	if (r == -1)
 		return -1;
-	if (s != NULL && session_done(s))
+	if ((s = c->sess) != NULL && session_done(s))
 		session_end(s, "done");
 	stream_pump(c);
 	return 0;
