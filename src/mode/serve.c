@@ -66,6 +66,7 @@
 #define SERVE_BUFSIZE		(16 * 1024)
 #define NONCES_MAX		65536
 #define FRAME_OUT_MAX		(SESS_FRAME_HDR + SESS_FRAME_MAX)
+#define IN_MAX			(SESS_BODY_MAX + REQ_HEAD_MAX + 16384)
 
 enum cstate {
 	S_HEAD,		/* reading a request head */
@@ -1199,8 +1200,11 @@ read_input(struct sconn *c)
 		size_t cap = c->incap == 0 ? 16384 : c->incap * 2;
 		unsigned char *p;
 
-		if (cap > SESS_BODY_MAX + REQ_HEAD_MAX + 16384)
+		/* At most IN_MAX, which holds a whole frame of any size. */
+		if (c->incap >= IN_MAX)
 			return 0;	/* full: use what is there first */
+		if (cap > IN_MAX)
+			cap = IN_MAX;
 		if ((p = realloc(c->in, cap)) == NULL)
 			return -1;
 		c->in = p;
@@ -1284,6 +1288,38 @@ stream_pump(struct sconn *c)
 	}
 }
 
+/*
+ * Must the first frame in c->in wait?  A DATA frame waits while the
+ * session has no room for its new bytes: the client sends bytes once on
+ * a stream (again only after a resume), so what is not taken now must
+ * stay here, and the stream is not read meanwhile (TCP pushes back).
+ */
+static bool
+stream_blocked(const struct sconn *c)
+{
+	const struct session *s = c->sess;
+	struct sess_frame f;
+	size_t used;
+
+	if (s == NULL || s->fd == -1 || s->up_shut || s->up_eof ||
+	    sess_frame_parse(c->in, c->inlen, &f, &used) != 1 ||
+	    f.type != FRAME_DATA || f.off > s->up_off ||
+	    f.off + f.len <= s->up_off)
+		return false;
+	return f.off + f.len - s->up_off > UP_CAP - s->uplen;
+}
+
+/* A frame in c->in can be used now (after the target took some bytes). */
+static bool
+stream_ready(const struct sconn *c)
+{
+	struct sess_frame f;
+	size_t used;
+
+	return c->inlen > 0 && !stream_blocked(c) &&
+	    sess_frame_parse(c->in, c->inlen, &f, &used) != 0;
+}
+
 /* Frames from the client. -1 when the connection must end. */
 static int
 stream_input(struct sconn *c)
@@ -1291,9 +1327,9 @@ stream_input(struct sconn *c)
 	struct session *s;
 	struct sess_frame f;
 	size_t used;
-	int r;
 
-	while ((r = sess_frame_parse(c->in, c->inlen, &f, &used)) == 1) {
+	while (!stream_blocked(c) &&
+	    sess_frame_parse(c->in, c->inlen, &f, &used) == 1) {
 		c->last_rx = clock_ms();
 		/*
 		 * Read c->sess again each time: a frame that ends the
@@ -1323,7 +1359,7 @@ stream_input(struct sconn *c)
 		memmove(c->in, c->in + used, c->inlen - used);
 		c->inlen -= used;
 	}
-	if (r == -1)
+	if (c->inlen > 0 && sess_frame_parse(c->in, c->inlen, &f, &used) == -1)
 		return -1;
 	if ((s = c->sess) != NULL && session_done(s))
 		session_end(s, "done");
@@ -1350,7 +1386,8 @@ conn_pollfds(void *obj, struct pollfd *pfd)
 		pfd[0].events = POLLOUT;
 		return 1;
 	case S_STREAM:
-		pfd[0].events = POLLIN | (c->outoff < c->outlen ? POLLOUT : 0);
+		pfd[0].events = (stream_blocked(c) ? 0 : POLLIN) |
+		    (c->outoff < c->outlen ? POLLOUT : 0);
 		return 1;
 	case S_OPEN:
 		if (c->res != NULL) {
@@ -1373,8 +1410,10 @@ conn_timer(void *obj)
 
 	switch (c->state) {
 	case S_RELAY:
-	case S_STREAM:
 		return CLOCK_NEVER;
+	case S_STREAM:
+		/* frames that waited for room: now */
+		return stream_ready(c) ? 0 : CLOCK_NEVER;
 	case S_OPEN:
 		return c->conn_live ? timer_min(c->deadline,
 		    connector_timer(&c->conn)) : c->deadline;
@@ -1476,15 +1515,13 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 			conn_end(c, "%s: %s", c->r.errwhat, strerror(c->r.err));
 		return;
 	case S_STREAM:
-		if (pfd[0].revents & POLLIN) {
-			if (read_input(c) == -1) {
-				conn_end(c, "transport closed");
-				return;
-			}
-			if (stream_input(c) == -1) {
-				conn_end(c, "not a frame");
-				return;
-			}
+		if ((pfd[0].revents & POLLIN) && read_input(c) == -1) {
+			conn_end(c, "transport closed");
+			return;
+		}
+		if (c->inlen > 0 && stream_input(c) == -1) {
+			conn_end(c, "not a frame");
+			return;
 		}
 		if (pfd[0].revents & (POLLOUT | POLLERR | POLLHUP))
 			stream_pump(c);
