@@ -633,16 +633,22 @@ reset_request(struct sconn *c)
 
 /* -- requests ----------------------------------------------------- */
 
-/* Value of header name in the head, into out; -1 when absent. */
+/*
+ * The value of the field name in the head: 0 with *v and *vl, or -1
+ * when absent, leaving them as they were.
+ */
 static int
 header(const struct head *h, const char *name, const char **v, size_t *vl)
 {
-	const char *n;
-	size_t pos = 0, nl;
+	const char *n, *fv;
+	size_t pos = 0, nl, fvl;
 
-	while (http_next_field(h, &pos, &n, &nl, v, vl))
-		if (http_field_is(n, nl, name))
+	while (http_next_field(h, &pos, &n, &nl, &fv, &fvl))
+		if (http_field_is(n, nl, name)) {
+			*v = fv;
+			*vl = fvl;
 			return 0;
+		}
 	return -1;
 }
 
