@@ -1164,7 +1164,8 @@ consume_input(struct sconn *c)
 
 			memmove(c->in, c->in + used, c->inlen - used);
 			c->inlen -= used;
-			if (r == HEAD_MORE && c->head.len > REQ_HEAD_MAX)
+			/* a whole head may come in one read: check it too */
+			if (r != HEAD_NOMEM && c->head.len > REQ_HEAD_MAX)
 				r = HEAD_TOO_BIG;
 			if (r == HEAD_TOO_BIG) {
 				fail(c, 431, "request head over %d bytes",
