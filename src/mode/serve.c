@@ -59,6 +59,7 @@
 #define BODY_TIMEOUT_MS		30000	/* and its body */
 #define IDLE_MS			120000	/* a kept-alive connection */
 #define CONNECT_TIMEOUT_MS	20000	/* resolving and reaching a target */
+#define LINGER_MS		2000	/* draining a client before close */
 #define REQ_HEAD_MAX		16384
 #define DOWN_CAP		(2 * 1024 * 1024)	/* unacknowledged, per session */
 #define UP_CAP			(512 * 1024)	/* not yet written to the target */
@@ -75,7 +76,8 @@ enum cstate {
 	S_RESPOND,	/* writing a response */
 	S_WAIT,		/* a long-poll GET waiting for data */
 	S_RELAY,	/* CONNECT: relaying */
-	S_STREAM	/* frames of a session */
+	S_STREAM,	/* frames of a session */
+	S_LINGER	/* answered and shut down: reading what still comes */
 };
 
 enum action { A_CONNECT, A_OPEN, A_UP, A_DOWN, A_CLOSE, A_STREAM };
@@ -1387,6 +1389,7 @@ conn_pollfds(void *obj, struct pollfd *pfd)
 	case S_HEAD:
 	case S_BODY:
 	case S_WAIT:
+	case S_LINGER:
 		pfd[0].events = POLLIN;
 		return 1;
 	case S_RESPOND:
@@ -1471,6 +1474,21 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 			answer_down(c);
 		}
 		return;
+	case S_LINGER:
+		if (late) {
+			conn_end(c, "answered");
+			return;
+		}
+		if (ready) {
+			char junk[4096];
+			ssize_t r = recv(c->fd, junk, sizeof(junk),
+			    MSG_DONTWAIT);
+
+			if (r == 0 || (r == -1 && errno != EAGAIN &&
+			    errno != EINTR))
+				conn_end(c, "answered");
+		}
+		return;
 	case S_RESPOND:
 		if (late) {
 			conn_end(c, "client does not read its answer");
@@ -1496,7 +1514,15 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 			return;
 		}
 		if (c->close_after) {
-			conn_end(c, "answered");
+			/*
+			 * Closing with unread bytes (the rest of an oversized
+			 * head, a body not taken) would reset the connection
+			 * and could destroy the answer before the client
+			 * reads it: end our side, drain theirs a moment.
+			 */
+			(void)shutdown(c->fd, SHUT_WR);
+			c->state = S_LINGER;
+			c->deadline = clock_ms() + LINGER_MS;
 			return;
 		}
 		reset_request(c);
