@@ -206,7 +206,8 @@ test_many(void)
 
 	memset(&a, 0, sizeof(a));
 	for (i = 1; i <= 100 && ok; i++) {
-		(void)snprintf(rule, sizeof(rule), "192.0.2.%u:%u", i, 1000 + i);
+		(void)snprintf(rule, sizeof(rule), "192.0.2.%u:%u", i,
+		    1000 + i);
 		ok = allow_add(&a, rule, err, sizeof(err)) == 0;
 	}
 	result(ok && a.n == 100, "100 rules are kept", err);
