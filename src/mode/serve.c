@@ -1388,9 +1388,12 @@ conn_pollfds(void *obj, struct pollfd *pfd)
 	switch (c->state) {
 	case S_HEAD:
 	case S_BODY:
-	case S_WAIT:
 	case S_LINGER:
 		pfd[0].events = POLLIN;
+		return 1;
+	case S_WAIT:
+		/* once the next request has begun, only the timer and errors */
+		pfd[0].events = c->inlen == 0 ? POLLIN : 0;
 		return 1;
 	case S_RESPOND:
 		pfd[0].events = POLLOUT;
@@ -1460,14 +1463,14 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 		}
 		return;
 	case S_WAIT:
-		if (ready) {
-			/* A client that closes its poll: nothing to answer. */
-			char b;
-
-			if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
-				conn_end(c, "client closed its poll");
-				return;
-			}
+		/*
+		 * A client that closes its poll: nothing to answer.  Bytes
+		 * of a next request are kept for after the answer (peeking
+		 * at them instead would leave the socket readable: a spin).
+		 */
+		if (ready && read_input(c) == -1) {
+			conn_end(c, "client closed its poll");
+			return;
 		}
 		if (late) {
 			c->sess->waiter = NULL;
