@@ -1047,9 +1047,14 @@ conn_timer(const struct conn *c)
 	case K_IDLE:
 		return c->retry_at > clock_ms() ? c->retry_at : CLOCK_NEVER;
 	case K_FRAMES:
-		/* the next keep-alive, or the end of our patience */
-		return timer_min(c->last_tx + (long long)(cl->keepalive *
-		    1000), c->last_rx + (long long)(cl->keepalive * 2000));
+		/*
+		 * The next keep-alive (none while one is unanswered: its
+		 * moment would stay in the past, a spin), or the end of our
+		 * patience.
+		 */
+		return timer_min(c->pinged ? CLOCK_NEVER : c->last_tx +
+		    (long long)(cl->keepalive * 1000), c->last_rx +
+		    (long long)(cl->keepalive * 2000));
 	default:
 		return c->deadline;
 	}
