@@ -103,6 +103,31 @@ resumed_count() {
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/ssh.err")" ""
 }
 
+@test "a path that goes silent is noticed within two keep-alive periods and the session resumes" {
+	local in=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out w pid t0
+	start_cutter F --to "127.0.0.1:$SERVE_PORT"
+	mkfifo "$in"
+	timeout 60 "$CULVERT" --tunnel "http://127.0.0.1:$F_PORT/" --keepalive 1 \
+	    127.0.0.1 "$ECHO_PORT" <"$in" >"$out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	exec {w}>"$in"
+	echo one >&"$w"
+	wait_for "grep -q one '$out'" 10 || fail "no echo: $(cat "$BATS_TEST_TMPDIR/err")"
+	# no reset, no close: nothing moves any more
+	run cutter F FREEZE
+	assert_output "FREEZE 1"
+	t0=$(now)
+	echo two >&"$w"
+	wait_for "grep -q two '$out'" 15 ||
+	    fail "not resumed: $(cat "$BATS_TEST_TMPDIR/err")"
+	assert_elapsed_between "$t0" 1.5 6
+	assert_equal "$(cutter_count F conns)" 2
+	wait_log SERVE "session [0-9a-f]{8} resumed by "
+	exec {w}>&-
+	kill "$pid"
+	wait "$pid" || true
+}
+
 @test "when the server stays away past --resume-timeout culvert exits 1 then, not before" {
 	local in=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out w pid st=0 t0
 	start_serve B --allow "127.0.0.1:$ECHO_PORT"

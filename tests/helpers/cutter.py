@@ -15,6 +15,9 @@ Control port (127.0.0.1, chosen by the kernel, its number written to
 --control-port-file): one line in, one line out, then close.
     CUT     reset (RST) both sockets of every open pair; answers "CUT N",
             N the pairs cut, after they are closed
+    FREEZE  stop moving bytes on every open pair, both ways, and keep
+            them open: a path that went silent ("FREEZE N"); pairs
+            accepted later work
     STATS   "STATS conns N open N cut N idlecut N"
             (conns: pairs accepted so far; cut: pairs reset by CUT)
 
@@ -72,6 +75,7 @@ class Pair:
         self.up = Way(opts.rate)     # client -> far
         self.down = Way(opts.rate)   # far -> client
         self.last = now
+        self.frozen = False
         if opts.tap:
             self.up.tap = open(os.path.join(opts.tap, "%d.up" % index), "wb")
             self.down.tap = open(os.path.join(opts.tap, "%d.down" % index),
@@ -149,6 +153,10 @@ class Cutter:
                 self.pairs = []
                 self.cut += n
                 answer = "CUT %d" % n
+            elif cmd == "FREEZE":
+                for p in self.pairs:
+                    p.frozen = True
+                answer = "FREEZE %d" % len(self.pairs)
             elif cmd == "STATS":
                 answer = "STATS conns %d open %d cut %d idlecut %d" % (
                     self.conns, len(self.pairs), self.cut, self.idlecut)
@@ -214,6 +222,8 @@ class Cutter:
             poller.register(self.csock, select.POLLIN)
             interest = {}
             for p in self.pairs:
+                if p.frozen:
+                    continue
                 for src, dst, way in p.ways():
                     if way.room() > 0:
                         interest[src.fileno()] = interest.get(
@@ -236,7 +246,8 @@ class Cutter:
                 self.accept(now)
             keep = []
             for p in self.pairs:
-                if p.client.fileno() == -1:
+                if p.frozen:
+                    keep.append(p)
                     continue
                 for src, dst, way in p.ways():
                     rev = ready.get(src.fileno(), 0)
