@@ -727,8 +727,11 @@ response(struct conn *c)
 	if (request_field(&c->rq, "X-Culvert-Ack", &v, &vl) == 0 &&
 	    num_parse(v, vl, 1ULL << 62, &n) == 0) {
 		acked(cl, n);
-		if (c->kind == R_STREAM)
-			cl->up_sent = cl->up_base;	/* resend from here */
+		if (c->kind == R_STREAM) {
+			/* resend from here, the end of the input too */
+			cl->up_sent = cl->up_base;
+			cl->eof_acked = false;
+		}
 		if (c->kind == R_UP && c->post_eof && n == c->post_off +
 		    c->post_len)
 			cl->eof_acked = true;
