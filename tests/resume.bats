@@ -17,10 +17,12 @@ setup_file() {
 	make_token "$BATS_FILE_TMPDIR/token"
 	make_token "$BATS_FILE_TMPDIR/wrong"
 	start_target ECHO echo
+	start_target SINK sink
 	end_setup_file
 	start_sshd
 	start_serve SERVE --allow "127.0.0.1:$SSHD_PORT" \
-	    --allow "127.0.0.1:$ECHO_PORT" --token-file "$BATS_FILE_TMPDIR/token"
+	    --allow "127.0.0.1:$ECHO_PORT" --allow "127.0.0.1:$SINK_PORT" \
+	    --token-file "$BATS_FILE_TMPDIR/token"
 	export SERVE_PORT SERVE_PID SERVE_LOG SERVE_URL
 	start_squid "$SERVE_PORT"
 	start_squid --name SQUIDNC --deny-connect "$SERVE_PORT"
@@ -126,6 +128,27 @@ resumed_count() {
 	exec {w}>&-
 	kill "$pid"
 	wait "$pid" || true
+}
+
+@test "the end of the input (-N) lost with a silent path is sent again after the resume" {
+	local in=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out w pid st=0
+	start_cutter F --to "127.0.0.1:$SERVE_PORT"
+	mkfifo "$in"
+	timeout 60 "$CULVERT" -N --tunnel "http://127.0.0.1:$F_PORT/" \
+	    --keepalive 1 127.0.0.1 "$SINK_PORT" <"$in" >"$out" \
+	    2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	exec {w}>"$in"
+	gen 100K >&"$w"
+	wait_log SERVE "session [0-9a-f]{8} opened by .* to 127\.0\.0\.1:$SINK_PORT$"
+	wait_for "[[ \$(cutter_count F open) == 1 ]]" 10
+	# the EOF goes into a path that moves nothing any more
+	run cutter F FREEZE
+	assert_output "FREEZE 1"
+	exec {w}>&-
+	wait "$pid" || st=$?
+	assert_equal "$st" 0
+	assert_equal "$(cat "$out")" "$(gen_sha 100K) $((100 << 10))"
 }
 
 @test "when the server stays away past --resume-timeout culvert exits 1 then, not before" {
