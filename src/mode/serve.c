@@ -1378,6 +1378,20 @@ stream_input(struct sconn *c)
 
 /* -- connection events -------------------------------------------- */
 
+/*
+ * How long a stream may stay silent.  A client sends keep-alives, so a
+ * silent stream is a dead path (no reset ever came): end it, and the
+ * session then waits --resume-timeout for the client as after any
+ * break, instead of forever.
+ */
+static long long
+stream_quiet_ms(const struct sconn *c)
+{
+	long long ms = (long long)(c->srv->so->resume_timeout * 1000);
+
+	return ms < 1000 ? 1000 : ms;
+}
+
 static size_t
 conn_pollfds(void *obj, struct pollfd *pfd)
 {
@@ -1425,8 +1439,8 @@ conn_timer(void *obj)
 	case S_RELAY:
 		return CLOCK_NEVER;
 	case S_STREAM:
-		/* frames that waited for room: now */
-		return stream_ready(c) ? 0 : CLOCK_NEVER;
+		/* frames that waited for room: now; else a silent client */
+		return stream_ready(c) ? 0 : c->last_rx + stream_quiet_ms(c);
 	case S_OPEN:
 		return c->conn_live ? timer_min(c->deadline,
 		    connector_timer(&c->conn)) : c->deadline;
@@ -1566,6 +1580,9 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 			conn_end(c, "transport reset");
 		else if (c->sess == NULL && c->outoff == c->outlen)
 			conn_end(c, "session over");
+		else if (clock_ms() - c->last_rx >= stream_quiet_ms(c))
+			conn_end(c, "no frame for %.0f s",
+			    (double)stream_quiet_ms(c) / 1000.0);
 		return;
 	}
 }
