@@ -151,6 +151,28 @@ resumed_count() {
 	assert_equal "$(cat "$out")" "$(gen_sha 100K) $((100 << 10))"
 }
 
+@test "a client gone silent for good: the server ends its session after the deadlines" {
+	local in=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out w pid id
+	start_serve B --allow "127.0.0.1:$ECHO_PORT" --resume-timeout 2
+	start_cutter F --to "127.0.0.1:$B_PORT"
+	mkfifo "$in"
+	timeout 60 "$CULVERT" --tunnel "http://127.0.0.1:$F_PORT/" 127.0.0.1 \
+	    "$ECHO_PORT" <"$in" >"$out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	exec {w}>"$in"
+	echo one >&"$w"
+	wait_for "grep -q one '$out'" 10 || fail "no echo: $(cat "$BATS_TEST_TMPDIR/err")"
+	id=$(sed -n 's/.*session \([0-9a-f]\{8\}\) opened by.*/\1/p' "$B_LOG")
+	# the path dies silently, and so does the client
+	run cutter F FREEZE
+	assert_output "FREEZE 1"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	exec {w}>&-
+	# 2 s without a frame end the connection, 2 s more the session
+	wait_log B "session $id closed after .*\(the client did not come back within 2 s\)" 15
+}
+
 @test "when the server stays away past --resume-timeout culvert exits 1 then, not before" {
 	local in=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out w pid st=0 t0
 	start_serve B --allow "127.0.0.1:$ECHO_PORT"
