@@ -338,6 +338,21 @@ NOSUCH="/culvert/close?s=00000000000000000000000000000000"
 	! process_gone "$SERVE_PID" || fail "culvert serve died"
 }
 
+@test "with --max-sessions reached a new session gets 503, a CONNECT still passes" {
+	start_serve B --allow "127.0.0.1:$ECHO_PORT" --max-sessions 1
+	run ask "$B_PORT" POST "/culvert/open?t=127.0.0.1:$ECHO_PORT"
+	assert_line --index 0 --regexp '^HTTP/1.1 200 '
+	CULVERT_TOKEN_FILE='' run_culvert -N --tunnel "$B_URL" 127.0.0.1 \
+	    "$ECHO_PORT" <<<ping
+	assert_equal "$status" 4
+	assert_stderr_has '503 Service Unavailable: too many sessions (1)'
+	wait_log B '503 Service Unavailable: too many sessions'
+	# a plain CONNECT is not a session
+	run_culvert -N -p "$B_URL" 127.0.0.1 "$ECHO_PORT" <<<ping
+	assert_equal "$status" 0
+	assert_output ping
+}
+
 @test "without a token culvert serve listens beyond loopback only with --insecure-no-token" {
 	local port
 	port=$(free_port)
