@@ -83,6 +83,8 @@ struct conn {
 	uint64_t	 post_off;
 	size_t		 post_len;
 	bool		 post_eof;
+	unsigned char	*post;		/* its body, ours: cl->up moves */
+	size_t		 postcap;
 	/* frames */
 	unsigned char	*in;
 	size_t		 inlen, incap;
@@ -668,8 +670,17 @@ next_http_request(struct conn *c)
 	c->post_eof = cl->in_eof && cl->shutdown && len == cl->uplen;
 	snprintf(q, sizeof(q), "s=%s&o=%llu%s", cl->sid,
 	    (unsigned long long)c->post_off, c->post_eof ? "&eof=1" : "");
+	/*
+	 * The body is built again after a 407 or on a new connection, and
+	 * meanwhile an answer on the other connection may acknowledge bytes
+	 * and move cl->up: the request keeps a copy of its own.
+	 */
+	if (len > 0 && grow(&c->post, &c->postcap, len) == -1)
+		return false;
+	if (len > 0)
+		memcpy(c->post, cl->up, len);
 	prepare(c, R_UP, "POST", q);
-	c->rq.body = cl->up;
+	c->rq.body = c->post;
 	c->rq.bodylen = len;
 	return true;
 }
@@ -1330,6 +1341,7 @@ tclient_free(struct tclient *cl)
 	conn_close(&cl->downc);
 	free(cl->stream.in);
 	free(cl->stream.out);
+	free(cl->upc.post);
 	free(cl->up);
 	free(cl->outq);
 	route_unref(cl->route);
