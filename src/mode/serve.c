@@ -1111,6 +1111,32 @@ dispatch(struct sconn *c)
 		fail(c, 404, "no such endpoint");
 }
 
+/*
+ * The body's length: 0 without a Content-Length; -1 when one is not a
+ * number or two disagree (a proxy in front might take the other one,
+ * and see a request of its own in what is our body).
+ */
+static int
+content_length(const struct head *h, unsigned long long *len)
+{
+	const char *n, *v;
+	size_t pos = 0, nl, vl;
+	unsigned long long one;
+	bool seen = false;
+
+	*len = 0;
+	while (http_next_field(h, &pos, &n, &nl, &v, &vl)) {
+		if (!http_field_is(n, nl, "Content-Length"))
+			continue;
+		if (num_parse(v, vl, 1ULL << 40, &one) == -1 ||
+		    (seen && one != *len))
+			return -1;
+		*len = one;
+		seen = true;
+	}
+	return 0;
+}
+
 /* The head is complete: its line, its fields, its body's length. */
 static void
 head_done(struct sconn *c)
@@ -1131,8 +1157,7 @@ head_done(struct sconn *c)
 		    "Content-Length");
 		return;
 	}
-	if (header(&c->head, "Content-Length", &v, &vl) == 0 &&
-	    num_parse(v, vl, 1ULL << 40, &len) == -1) {
+	if (content_length(&c->head, &len) == -1) {
 		fail(c, 400, "bad Content-Length");
 		return;
 	}
