@@ -276,7 +276,7 @@ NOSUCH="/culvert/close?s=00000000000000000000000000000000"
 	assert_line --index 0 --regexp '^HTTP/1.1 401 '
 }
 
-@test "oversized heads and bodies, chunked bodies and garbage get 4xx" {
+@test "oversized heads and bodies, conflicting lengths, chunked bodies and garbage get 4xx" {
 	local up="/culvert/up?s=00000000000000000000000000000000&o=0" pad
 	printf -v pad '%20000s' p
 	run ask "$SERVE_PORT" POST "$up" "X-Pad: $pad"
@@ -285,6 +285,10 @@ NOSUCH="/culvert/close?s=00000000000000000000000000000000"
 	assert_line --index 0 --regexp '^HTTP/1.1 413 '
 	run ask "$SERVE_PORT" POST "$up" "Content-Length: -5"
 	assert_line --index 0 --regexp '^HTTP/1.1 400 '
+	run ask "$SERVE_PORT" POST "$up" "Content-Length: 0" "Content-Length: 40"
+	assert_line --index 0 --regexp '^HTTP/1.1 400 '
+	run ask "$SERVE_PORT" POST "$NOSUCH" "Content-Length: 0" "Content-Length: 0"
+	assert_line --index 0 --regexp '^HTTP/1.1 401 '
 	run ask "$SERVE_PORT" POST "$up" "Transfer-Encoding: chunked"
 	assert_line --index 0 --regexp '^HTTP/1.1 400 '
 	run http_answer "$SERVE_PORT" < <(printf 'HELLO\r\n\r\n')
