@@ -9,7 +9,7 @@ if [ "${1:-}" = demo ]; then
 else
 	pkgs="bats bats-assert bats-support tinyproxy squid openssh-server
 openssh-client python3 mandoc dante-server microsocks zsh fish procps
-psmisc iproute2 make gcc libc6-dev strace socat openssl"
+psmisc iproute2 make gcc libc6-dev strace socat openssl curl"
 fi
 
 missing=""

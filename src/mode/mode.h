@@ -116,6 +116,8 @@ long long	 tclient_timer(struct tclient *);
 int		 tclient_events(struct tclient *, const struct pollfd *, size_t);
 bool		 tclient_opened(const struct tclient *);
 void		 tclient_release(struct tclient *);
+/* End the session now (with a goodbye to the server). */
+void		 tclient_stop(struct tclient *);
 const struct failure *tclient_failure(const struct tclient *);
 void		 tclient_counts(const struct tclient *, unsigned long long *up,
 		    unsigned long long *down);

@@ -59,6 +59,7 @@
 #define BODY_TIMEOUT_MS		30000	/* and its body */
 #define IDLE_MS			120000	/* a kept-alive connection */
 #define CONNECT_TIMEOUT_MS	20000	/* resolving and reaching a target */
+#define LINGER_MS		2000	/* draining a client before close */
 #define REQ_HEAD_MAX		16384
 #define DOWN_CAP		(2 * 1024 * 1024)	/* unacknowledged, per session */
 #define UP_CAP			(512 * 1024)	/* not yet written to the target */
@@ -66,6 +67,7 @@
 #define SERVE_BUFSIZE		(16 * 1024)
 #define NONCES_MAX		65536
 #define FRAME_OUT_MAX		(SESS_FRAME_HDR + SESS_FRAME_MAX)
+#define IN_MAX			(SESS_BODY_MAX + REQ_HEAD_MAX + 16384)
 
 enum cstate {
 	S_HEAD,		/* reading a request head */
@@ -74,7 +76,8 @@ enum cstate {
 	S_RESPOND,	/* writing a response */
 	S_WAIT,		/* a long-poll GET waiting for data */
 	S_RELAY,	/* CONNECT: relaying */
-	S_STREAM	/* frames of a session */
+	S_STREAM,	/* frames of a session */
+	S_LINGER	/* answered and shut down: reading what still comes */
 };
 
 enum action { A_CONNECT, A_OPEN, A_UP, A_DOWN, A_CLOSE, A_STREAM };
@@ -286,13 +289,18 @@ session_events(void *obj, const struct pollfd *pfd, size_t n)
 	bool changed = false;
 	ssize_t r;
 
-	if (n == 0) {
-		if (s->stream == NULL && s->waiter == NULL &&
-		    clock_ms() >= session_timer(s))
-			session_end(s, "the client did not come back within "
-			    "%.0f s", s->srv->so->resume_timeout);
+	/*
+	 * The timer runs events with the target's slot too (n is what
+	 * pollfds filled, not what is ready), so check it first.
+	 */
+	if (s->stream == NULL && s->waiter == NULL &&
+	    clock_ms() >= session_timer(s)) {
+		session_end(s, "the client did not come back within %.0f s",
+		    s->srv->so->resume_timeout);
 		return;
 	}
+	if (n == 0)
+		return;
 	if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 		if (!s->down_eof && s->downlen < DOWN_CAP) {
 			r = recv(s->fd, s->down + s->downlen, DOWN_CAP -
@@ -629,16 +637,22 @@ reset_request(struct sconn *c)
 
 /* -- requests ----------------------------------------------------- */
 
-/* Value of header name in the head, into out; -1 when absent. */
+/*
+ * The value of the field name in the head: 0 with *v and *vl, or -1
+ * when absent, leaving them as they were.
+ */
 static int
 header(const struct head *h, const char *name, const char **v, size_t *vl)
 {
-	const char *n;
-	size_t pos = 0, nl;
+	const char *n, *fv;
+	size_t pos = 0, nl, fvl;
 
-	while (http_next_field(h, &pos, &n, &nl, v, vl))
-		if (http_field_is(n, nl, name))
+	while (http_next_field(h, &pos, &n, &nl, &fv, &fvl))
+		if (http_field_is(n, nl, name)) {
+			*v = fv;
+			*vl = fvl;
 			return 0;
+		}
 	return -1;
 }
 
@@ -1099,6 +1113,32 @@ dispatch(struct sconn *c)
 		fail(c, 404, "no such endpoint");
 }
 
+/*
+ * The body's length: 0 without a Content-Length; -1 when one is not a
+ * number or two disagree (a proxy in front might take the other one,
+ * and see a request of its own in what is our body).
+ */
+static int
+content_length(const struct head *h, unsigned long long *len)
+{
+	const char *n, *v;
+	size_t pos = 0, nl, vl;
+	unsigned long long one;
+	bool seen = false;
+
+	*len = 0;
+	while (http_next_field(h, &pos, &n, &nl, &v, &vl)) {
+		if (!http_field_is(n, nl, "Content-Length"))
+			continue;
+		if (num_parse(v, vl, 1ULL << 40, &one) == -1 ||
+		    (seen && one != *len))
+			return -1;
+		*len = one;
+		seen = true;
+	}
+	return 0;
+}
+
 /* The head is complete: its line, its fields, its body's length. */
 static void
 head_done(struct sconn *c)
@@ -1119,8 +1159,7 @@ head_done(struct sconn *c)
 		    "Content-Length");
 		return;
 	}
-	if (header(&c->head, "Content-Length", &v, &vl) == 0 &&
-	    num_parse(v, vl, 1ULL << 40, &len) == -1) {
+	if (content_length(&c->head, &len) == -1) {
 		fail(c, 400, "bad Content-Length");
 		return;
 	}
@@ -1154,7 +1193,8 @@ consume_input(struct sconn *c)
 
 			memmove(c->in, c->in + used, c->inlen - used);
 			c->inlen -= used;
-			if (r == HEAD_MORE && c->head.len > REQ_HEAD_MAX)
+			/* a whole head may come in one read: check it too */
+			if (r != HEAD_NOMEM && c->head.len > REQ_HEAD_MAX)
 				r = HEAD_TOO_BIG;
 			if (r == HEAD_TOO_BIG) {
 				fail(c, 431, "request head over %d bytes",
@@ -1196,8 +1236,11 @@ read_input(struct sconn *c)
 		size_t cap = c->incap == 0 ? 16384 : c->incap * 2;
 		unsigned char *p;
 
-		if (cap > SESS_BODY_MAX + REQ_HEAD_MAX + 16384)
+		/* At most IN_MAX, which holds a whole frame of any size. */
+		if (c->incap >= IN_MAX)
 			return 0;	/* full: use what is there first */
+		if (cap > IN_MAX)
+			cap = IN_MAX;
 		if ((p = realloc(c->in, cap)) == NULL)
 			return -1;
 		c->in = p;
@@ -1281,18 +1324,54 @@ stream_pump(struct sconn *c)
 	}
 }
 
+/*
+ * Must the first frame in c->in wait?  A DATA frame waits while the
+ * session has no room for its new bytes: the client sends bytes once on
+ * a stream (again only after a resume), so what is not taken now must
+ * stay here, and the stream is not read meanwhile (TCP pushes back).
+ */
+static bool
+stream_blocked(const struct sconn *c)
+{
+	const struct session *s = c->sess;
+	struct sess_frame f;
+	size_t used;
+
+	if (s == NULL || s->fd == -1 || s->up_shut || s->up_eof ||
+	    sess_frame_parse(c->in, c->inlen, &f, &used) != 1 ||
+	    f.type != FRAME_DATA || f.off > s->up_off ||
+	    f.off + f.len <= s->up_off)
+		return false;
+	return f.off + f.len - s->up_off > UP_CAP - s->uplen;
+}
+
+/* A frame in c->in can be used now (after the target took some bytes). */
+static bool
+stream_ready(const struct sconn *c)
+{
+	struct sess_frame f;
+	size_t used;
+
+	return c->inlen > 0 && !stream_blocked(c) &&
+	    sess_frame_parse(c->in, c->inlen, &f, &used) != 0;
+}
+
 /* Frames from the client. -1 when the connection must end. */
 static int
 stream_input(struct sconn *c)
 {
-	struct session *s = c->sess;
+	struct session *s;
 	struct sess_frame f;
 	size_t used;
-	int r;
 
-	while ((r = sess_frame_parse(c->in, c->inlen, &f, &used)) == 1) {
+	while (!stream_blocked(c) &&
+	    sess_frame_parse(c->in, c->inlen, &f, &used) == 1) {
 		c->last_rx = clock_ms();
-		if (s != NULL) {
+		/*
+		 * Read c->sess again each time: a frame that ends the
+		 * session detaches c, and the session may be freed.
+		 */
+		if ((s = c->sess) != NULL) {
 			switch (f.type) {
 			case FRAME_DATA:
 				(void)session_take(s, f.off, f.payload, f.len,
@@ -1316,15 +1395,29 @@ stream_input(struct sconn *c)
 		memmove(c->in, c->in + used, c->inlen - used);
 		c->inlen -= used;
 	}
-	if (r == -1)
+	if (c->inlen > 0 && sess_frame_parse(c->in, c->inlen, &f, &used) == -1)
 		return -1;
-	if (s != NULL && session_done(s))
+	if ((s = c->sess) != NULL && session_done(s))
 		session_end(s, "done");
 	stream_pump(c);
 	return 0;
 }
 
 /* -- connection events -------------------------------------------- */
+
+/*
+ * How long a stream may stay silent.  A client sends keep-alives, so a
+ * silent stream is a dead path (no reset ever came): end it, and the
+ * session then waits --resume-timeout for the client as after any
+ * break, instead of forever.
+ */
+static long long
+stream_quiet_ms(const struct sconn *c)
+{
+	long long ms = (long long)(c->srv->so->resume_timeout * 1000);
+
+	return ms < 1000 ? 1000 : ms;
+}
 
 static size_t
 conn_pollfds(void *obj, struct pollfd *pfd)
@@ -1336,14 +1429,19 @@ conn_pollfds(void *obj, struct pollfd *pfd)
 	switch (c->state) {
 	case S_HEAD:
 	case S_BODY:
-	case S_WAIT:
+	case S_LINGER:
 		pfd[0].events = POLLIN;
+		return 1;
+	case S_WAIT:
+		/* once the next request has begun, only the timer and errors */
+		pfd[0].events = c->inlen == 0 ? POLLIN : 0;
 		return 1;
 	case S_RESPOND:
 		pfd[0].events = POLLOUT;
 		return 1;
 	case S_STREAM:
-		pfd[0].events = POLLIN | (c->outoff < c->outlen ? POLLOUT : 0);
+		pfd[0].events = (stream_blocked(c) ? 0 : POLLIN) |
+		    (c->outoff < c->outlen ? POLLOUT : 0);
 		return 1;
 	case S_OPEN:
 		if (c->res != NULL) {
@@ -1366,8 +1464,10 @@ conn_timer(void *obj)
 
 	switch (c->state) {
 	case S_RELAY:
-	case S_STREAM:
 		return CLOCK_NEVER;
+	case S_STREAM:
+		/* frames that waited for room: now; else a silent client */
+		return stream_ready(c) ? 0 : c->last_rx + stream_quiet_ms(c);
 	case S_OPEN:
 		return c->conn_live ? timer_min(c->deadline,
 		    connector_timer(&c->conn)) : c->deadline;
@@ -1404,18 +1504,33 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 		}
 		return;
 	case S_WAIT:
-		if (ready) {
-			/* A client that closes its poll: nothing to answer. */
-			char b;
-
-			if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
-				conn_end(c, "client closed its poll");
-				return;
-			}
+		/*
+		 * A client that closes its poll: nothing to answer.  Bytes
+		 * of a next request are kept for after the answer (peeking
+		 * at them instead would leave the socket readable: a spin).
+		 */
+		if (ready && read_input(c) == -1) {
+			conn_end(c, "client closed its poll");
+			return;
 		}
 		if (late) {
 			c->sess->waiter = NULL;
 			answer_down(c);
+		}
+		return;
+	case S_LINGER:
+		if (late) {
+			conn_end(c, "answered");
+			return;
+		}
+		if (ready) {
+			char junk[4096];
+			ssize_t r = recv(c->fd, junk, sizeof(junk),
+			    MSG_DONTWAIT);
+
+			if (r == 0 || (r == -1 && errno != EAGAIN &&
+			    errno != EINTR))
+				conn_end(c, "answered");
 		}
 		return;
 	case S_RESPOND:
@@ -1443,7 +1558,15 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 			return;
 		}
 		if (c->close_after) {
-			conn_end(c, "answered");
+			/*
+			 * Closing with unread bytes (the rest of an oversized
+			 * head, a body not taken) would reset the connection
+			 * and could destroy the answer before the client
+			 * reads it: end our side, drain theirs a moment.
+			 */
+			(void)shutdown(c->fd, SHUT_WR);
+			c->state = S_LINGER;
+			c->deadline = clock_ms() + LINGER_MS;
 			return;
 		}
 		reset_request(c);
@@ -1469,15 +1592,13 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 			conn_end(c, "%s: %s", c->r.errwhat, strerror(c->r.err));
 		return;
 	case S_STREAM:
-		if (pfd[0].revents & POLLIN) {
-			if (read_input(c) == -1) {
-				conn_end(c, "transport closed");
-				return;
-			}
-			if (stream_input(c) == -1) {
-				conn_end(c, "not a frame");
-				return;
-			}
+		if ((pfd[0].revents & POLLIN) && read_input(c) == -1) {
+			conn_end(c, "transport closed");
+			return;
+		}
+		if (c->inlen > 0 && stream_input(c) == -1) {
+			conn_end(c, "not a frame");
+			return;
 		}
 		if (pfd[0].revents & (POLLOUT | POLLERR | POLLHUP))
 			stream_pump(c);
@@ -1486,6 +1607,9 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 			conn_end(c, "transport reset");
 		else if (c->sess == NULL && c->outoff == c->outlen)
 			conn_end(c, "session over");
+		else if (clock_ms() - c->last_rx >= stream_quiet_ms(c))
+			conn_end(c, "no frame for %.0f s",
+			    (double)stream_quiet_ms(c) / 1000.0);
 		return;
 	}
 }

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,13 +49,15 @@
 #define ACK_EVERY	(256 * 1024)	/* acknowledge at least this often */
 #define BACKOFF_MAX_MS	5000
 #define OPEN_TIMEOUT_S	30		/* opening one connection */
+#define GOODBYE_MS	2000		/* waiting for the server's goodbye */
 
 enum cstate {
 	K_IDLE,		/* no connection, or one kept alive between requests */
 	K_OPEN,		/* the tunnel machine opens the connection */
 	K_SEND,		/* writing a request */
 	K_RECV,		/* reading its response */
-	K_FRAMES	/* stream transport: frames both ways */
+	K_FRAMES,	/* stream transport: frames both ways */
+	K_BYE		/* stream transport: CLOSE sent, waiting for the end */
 };
 
 enum creq { R_NONE, R_OPEN, R_UP, R_DOWN, R_CLOSE, R_STREAM };
@@ -80,6 +83,8 @@ struct conn {
 	uint64_t	 post_off;
 	size_t		 post_len;
 	bool		 post_eof;
+	unsigned char	*post;		/* its body, ours: cl->up moves */
+	size_t		 postcap;
 	/* frames */
 	unsigned char	*in;
 	size_t		 inlen, incap;
@@ -137,6 +142,11 @@ struct tclient {
 	bool		 failed;
 	bool		 finished;
 	unsigned long	 counter;
+	/* the end: the session's close, and its answer awaited */
+	bool		 stop;		/* asked to end (a signal) */
+	bool		 bye;		/* the close is on its way */
+	struct conn	*byec;		/* carrying it; NULL: done */
+	long long	 bye_until;
 };
 
 static void	conn_close(struct conn *);
@@ -371,6 +381,13 @@ broken(struct conn *c, const char *why)
 	struct tclient *cl = c->cl;
 	long long now = clock_ms();
 
+	if (cl->bye) {
+		/* the server's goodbye, or no answer: either way, done */
+		conn_close(c);
+		if (cl->byec == c)
+			cl->byec = NULL;
+		return;
+	}
 	snprintf(cl->last_err, sizeof(cl->last_err), "%s", why);
 	if (cl->opened)
 		log_info("%s%s transport broke: %s; resuming", cl->prefix_log,
@@ -653,8 +670,17 @@ next_http_request(struct conn *c)
 	c->post_eof = cl->in_eof && cl->shutdown && len == cl->uplen;
 	snprintf(q, sizeof(q), "s=%s&o=%llu%s", cl->sid,
 	    (unsigned long long)c->post_off, c->post_eof ? "&eof=1" : "");
+	/*
+	 * The body is built again after a 407 or on a new connection, and
+	 * meanwhile an answer on the other connection may acknowledge bytes
+	 * and move cl->up: the request keeps a copy of its own.
+	 */
+	if (len > 0 && grow(&c->post, &c->postcap, len) == -1)
+		return false;
+	if (len > 0)
+		memcpy(c->post, cl->up, len);
 	prepare(c, R_UP, "POST", q);
-	c->rq.body = cl->up;
+	c->rq.body = c->post;
 	c->rq.bodylen = len;
 	return true;
 }
@@ -669,6 +695,13 @@ response(struct conn *c)
 	unsigned long long n;
 	bool keep = c->rq.keep;
 
+	if (c->kind == R_CLOSE) {
+		/* whatever the answer: the server has heard the goodbye */
+		conn_close(c);
+		if (cl->byec == c)
+			cl->byec = NULL;
+		return;
+	}
 	if (c->rq.st.code != 200) {
 		if (c->rq.st.code == 409 && c->kind == R_STREAM) {
 			struct failure f;
@@ -705,8 +738,11 @@ response(struct conn *c)
 	if (request_field(&c->rq, "X-Culvert-Ack", &v, &vl) == 0 &&
 	    num_parse(v, vl, 1ULL << 62, &n) == 0) {
 		acked(cl, n);
-		if (c->kind == R_STREAM)
-			cl->up_sent = cl->up_base;	/* resend from here */
+		if (c->kind == R_STREAM) {
+			/* resend from here, the end of the input too */
+			cl->up_sent = cl->up_base;
+			cl->eof_acked = false;
+		}
 		if (c->kind == R_UP && c->post_eof && n == c->post_off +
 		    c->post_len)
 			cl->eof_acked = true;
@@ -752,6 +788,14 @@ conn_read(struct conn *c)
 	enum step s;
 	int rc;
 
+	if (c->state == K_BYE) {
+		/* what the server says now does not matter: only its end */
+		ssize_t n = read(c->tr.rfd, scratch, sizeof(scratch));
+
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			broken(c, "the server closed the connection");
+		return;
+	}
 	if (c->state == K_FRAMES) {
 		ssize_t n;
 
@@ -814,7 +858,7 @@ conn_read(struct conn *c)
 		conn_open(c);
 		return;
 	case STEP_FAIL:
-		if (c->rq.fail.kind == FAIL_PROTO && rc == 0)
+		if (c->cl->bye || (c->rq.fail.kind == FAIL_PROTO && rc == 0))
 			broken(c, c->rq.fail.msg);
 		else
 			fatal(c->cl, &c->rq.fail);
@@ -828,8 +872,9 @@ conn_write(struct conn *c)
 {
 	ssize_t n;
 
-	if (c->state == K_FRAMES) {
-		stream_fill(c);
+	if (c->state == K_FRAMES || c->state == K_BYE) {
+		if (c->state == K_FRAMES)
+			stream_fill(c);
 		while (c->outoff < c->outlen) {
 			n = transport_write(&c->tr, c->out + c->outoff,
 			    c->outlen - c->outoff);
@@ -841,7 +886,8 @@ conn_write(struct conn *c)
 				broken(c, strerror(errno));
 				return;
 			}
-			stream_fill(c);
+			if (c->state == K_FRAMES)
+				stream_fill(c);
 		}
 		return;
 	}
@@ -918,6 +964,8 @@ maintain(struct tclient *cl)
 	struct conn *list[3];
 	size_t i, n = 0;
 
+	if (cl->bye)
+		return;		/* nothing new once the session ends */
 	if (cl->transport == TT_STREAM)
 		list[n++] = &cl->stream;
 	else {
@@ -986,6 +1034,14 @@ conn_pollfds(struct conn *c, struct pollfd *pfd)
 			pfd[n++].events = POLLOUT;
 		}
 		break;
+	case K_BYE:
+		pfd[n].fd = c->tr.rfd;
+		pfd[n++].events = POLLIN;
+		if (c->outoff < c->outlen) {
+			pfd[n].fd = c->tr.wfd;
+			pfd[n++].events = POLLOUT;
+		}
+		break;
 	default:
 		break;
 	}
@@ -1005,9 +1061,14 @@ conn_timer(const struct conn *c)
 	case K_IDLE:
 		return c->retry_at > clock_ms() ? c->retry_at : CLOCK_NEVER;
 	case K_FRAMES:
-		/* the next keep-alive, or the end of our patience */
-		return timer_min(c->last_tx + (long long)(cl->keepalive *
-		    1000), c->last_rx + (long long)(cl->keepalive * 2000));
+		/*
+		 * The next keep-alive (none while one is unanswered: its
+		 * moment would stay in the past, a spin), or the end of our
+		 * patience.
+		 */
+		return timer_min(c->pinged ? CLOCK_NEVER : c->last_tx +
+		    (long long)(cl->keepalive * 1000), c->last_rx +
+		    (long long)(cl->keepalive * 2000));
 	default:
 		return c->deadline;
 	}
@@ -1058,6 +1119,14 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 			broken(c, "no sign of the server for two keep-alive "
 			    "periods");
 		return;
+	case K_BYE:
+		if (rd)
+			conn_read(c);
+		if (c->state == K_BYE && (wr || c->outoff < c->outlen))
+			conn_write(c);
+		if (c->state == K_BYE && now >= c->deadline)
+			broken(c, "no goodbye from the server in time");
+		return;
 	default:
 		return;
 	}
@@ -1089,26 +1158,53 @@ write_local(struct tclient *cl)
 		cl->out_gone = true;
 }
 
-/* Tell the server the session is over, best effort. */
+/*
+ * Tell the server the session is over, so it ends it now rather than
+ * waiting --resume-timeout for us: a CLOSE frame on the stream, or a
+ * close request.  The answer is awaited (at most GOODBYE_MS): closing a
+ * socket with unread bytes in it resets the connection, and the reset
+ * can destroy the goodbye before the server has read it.  Sets
+ * cl->byec to the connection carrying it, or leaves it NULL when there
+ * is nothing to wait for.
+ */
 static void
 say_goodbye(struct tclient *cl)
 {
-	struct conn *c = cl->transport == TT_STREAM ? &cl->stream : &cl->upc;
+	struct conn *c;
+	char q[100];
 
+	cl->bye = true;
+	cl->bye_until = clock_ms() + GOODBYE_MS;
+	cl->byec = NULL;
 	/* Both ways ended and acknowledged: the server has closed it. */
 	if (!cl->opened || (cl->down_eof && cl->eof_acked))
 		return;
-	if (c->state == K_FRAMES) {
+	if (cl->transport == TT_STREAM) {
+		c = &cl->stream;
+		if (c->state != K_FRAMES)
+			return;		/* broken: nothing to say it on */
 		frame_out(c, FRAME_CLOSE, 0, "done", 4);
-		(void)transport_write(&c->tr, c->out + c->outoff,
-		    c->outlen - c->outoff);
-	} else if (c->have_tr && c->state == K_IDLE) {
-		char q[100];
-
-		snprintf(q, sizeof(q), "s=%s", cl->sid);
-		prepare(c, R_CLOSE, "POST", q);
-		if (request_start(&c->rq) == STEP_SEND)
-			(void)transport_write(&c->tr, c->rq.out, c->rq.outlen);
+		c->state = K_BYE;
+		c->deadline = cl->bye_until;
+		cl->byec = c;
+		conn_write(c);
+		return;
+	}
+	/* An idle connection, or the long poll's, which can be dropped. */
+	c = cl->upc.state == K_IDLE ? &cl->upc : &cl->downc;
+	if (c->state != K_IDLE)
+		conn_close(c);
+	snprintf(q, sizeof(q), "s=%s", cl->sid);
+	prepare(c, R_CLOSE, "POST", q);
+	cl->byec = c;
+	if (c->have_tr)
+		send_request(c);
+	else
+		conn_open(c);
+	if (c->state == K_IDLE) {
+		/* neither could start */
+		conn_close(c);
+		cl->byec = NULL;
 	}
 }
 
@@ -1116,7 +1212,7 @@ say_goodbye(struct tclient *cl)
 static bool
 over(struct tclient *cl)
 {
-	if (cl->failed || cl->out_gone)
+	if (cl->failed || cl->out_gone || cl->stop)
 		return true;
 	if (!cl->down_eof || cl->outqlen > 0)
 		return false;
@@ -1138,13 +1234,14 @@ tclient_pollfds(struct tclient *cl, struct pollfd *pfd)
 	maintain(cl);
 	if (cl->broken_since != CLOCK_NEVER && clock_ms() -
 	    cl->broken_since > (long long)(cl->resume_timeout * 1000) &&
-	    !cl->failed) {
+	    !cl->failed && !cl->bye) {
 		failure_set(&cl->fail, FAIL_IO, "could not %s the session "
 		    "within %.0f s (--resume-timeout): %s", cl->opened ?
 		    "resume" : "open", cl->resume_timeout, cl->last_err);
 		cl->failed = true;
 	}
-	pfd[P_IN].fd = !cl->in_eof && !cl->hold && cl->uplen < UP_CAP &&
+	pfd[P_IN].fd = !cl->in_eof && !cl->hold && !cl->bye &&
+	    cl->uplen < UP_CAP &&
 	    (cl->opened || cl->transport == TT_STREAM) ? cl->in_fd : -1;
 	pfd[P_IN].events = POLLIN;
 	pfd[P_OUT].fd = cl->outqlen > 0 ? cl->out_fd : -1;
@@ -1165,10 +1262,14 @@ tclient_timer(struct tclient *cl)
 	long long at;
 	size_t i;
 
-	if (over(cl))
+	if (over(cl) && (!cl->bye || cl->byec == NULL ||
+	    clock_ms() >= cl->bye_until))
 		return clock_ms();
-	at = cl->broken_since != CLOCK_NEVER ? cl->broken_since +
-	    (long long)(cl->resume_timeout * 1000) + 1 : CLOCK_NEVER;
+	at = cl->broken_since != CLOCK_NEVER && !cl->bye ?
+	    cl->broken_since + (long long)(cl->resume_timeout * 1000) + 1 :
+	    CLOCK_NEVER;
+	if (cl->bye)
+		at = timer_min(at, cl->bye_until);
 	for (i = 0; i < 3; i++)
 		at = timer_min(at, conn_timer(conns[i]));
 	return at;
@@ -1194,8 +1295,15 @@ tclient_events(struct tclient *cl, const struct pollfd *pfd, size_t n)
 		return 1;
 	if (cl->failed)
 		return -1;
-	say_goodbye(cl);
-	return 0;
+	if (!cl->bye)
+		say_goodbye(cl);
+	return cl->byec != NULL && clock_ms() < cl->bye_until ? 1 : 0;
+}
+
+void
+tclient_stop(struct tclient *cl)
+{
+	cl->stop = true;
 }
 
 bool
@@ -1234,6 +1342,7 @@ tclient_free(struct tclient *cl)
 	conn_close(&cl->downc);
 	free(cl->stream.in);
 	free(cl->stream.out);
+	free(cl->upc.post);
 	free(cl->up);
 	free(cl->outq);
 	route_unref(cl->route);
@@ -1321,12 +1430,68 @@ tclient_token(const char *path, unsigned char *token, size_t *toklen,
 	return 0;
 }
 
+/*
+ * stdio mode: SIGHUP (what ssh sends its ProxyCommand when it is done),
+ * SIGINT and SIGTERM end the session with a goodbye, so the server ends
+ * it too instead of keeping it for a resume; then the signal does what
+ * it would have done.  The handler only writes to a pipe the loop polls.
+ */
+static int stop_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t stop_sig;
+static const int stop_sigs[] = { SIGHUP, SIGINT, SIGTERM };
+
+static void
+on_stop(int sig)
+{
+	int saved = errno;
+
+	stop_sig = sig;
+	(void)!write(stop_pipe[1], "", 1);
+	errno = saved;
+}
+
+static void
+catch_stop(void)
+{
+	struct sigaction sa;
+	size_t i;
+
+	if (pipe(stop_pipe) == -1)
+		return;
+	for (i = 0; i < 2; i++) {
+		(void)fcntl(stop_pipe[i], F_SETFL, O_NONBLOCK);
+		(void)fcntl(stop_pipe[i], F_SETFD, FD_CLOEXEC);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		(void)sigaction(stop_sigs[i], &sa, NULL);
+}
+
+/* Back to the defaults; a signal that stopped us now takes its course. */
+static void
+release_stop(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		(void)signal(stop_sigs[i], SIG_DFL);
+	if (stop_pipe[0] != -1) {
+		close(stop_pipe[0]);
+		close(stop_pipe[1]);
+		stop_pipe[0] = stop_pipe[1] = -1;
+	}
+	if (stop_sig != 0)
+		(void)raise(stop_sig);
+}
+
 int
 mode_tunnel(struct options *o)
 {
 	struct tclient_params p;
 	struct tclient *cl = NULL;
-	struct pollfd pfd[TCLIENT_PFD_MAX];
+	struct pollfd pfd[TCLIENT_PFD_MAX + 1];
 	const char *tokfile;
 	struct target target;
 	struct failure f;
@@ -1371,13 +1536,25 @@ mode_tunnel(struct options *o)
 	wipe(p.token, sizeof(p.token));
 	if (cl == NULL)
 		goto failed;
+	catch_stop();
 	do {
 		n = tclient_pollfds(cl, pfd);
-		if (poll(pfd, n, timer_poll_ms(tclient_timer(cl))) == -1 &&
+		pfd[n].fd = stop_pipe[0];
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		if (poll(pfd, n + 1, timer_poll_ms(tclient_timer(cl))) == -1 &&
 		    errno != EINTR) {
 			failure_set(&f, FAIL_IO, "poll: %s", strerror(errno));
 			goto failed;
 		}
+		if (pfd[n].revents != 0) {
+			char junk[16];
+
+			while (read(stop_pipe[0], junk, sizeof(junk)) > 0)
+				;
+		}
+		if (stop_sig != 0)
+			tclient_stop(cl);
 	} while ((rc = tclient_events(cl, pfd, n)) == 1);
 	if (rc == -1) {
 		f = *tclient_failure(cl);
@@ -1387,9 +1564,11 @@ mode_tunnel(struct options *o)
 	    (unsigned long long)(cl->up_base + cl->uplen),
 	    (unsigned long long)cl->down_off);
 	tclient_free(cl);
+	release_stop();
 	return EXIT_OK;
 failed:
 	tclient_free(cl);
+	release_stop();
 	route_unref(tmp.route);
 	wipe(p.token, sizeof(p.token));
 	log_error("%s", f.msg);

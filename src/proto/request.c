@@ -180,6 +180,8 @@ head_complete(struct request *r)
 static bool
 keep_body(struct request *r, const unsigned char *p, size_t n)
 {
+	if (n == 0)
+		return true;	/* rbody may still be NULL: no memcpy */
 	if (r->rlen + n > r->body_max ||
 	    grow(&r->rbody, &r->rcap, r->rlen + n) == -1) {
 		failure_set(&r->fail, FAIL_PROTO, "the answer to %s has a body "

@@ -54,6 +54,9 @@ allow_add(struct allow *a, const char *text, char *err, size_t errlen)
 			    "name, *.domain, an address or a range", text);
 			return -1;
 		}
+		/* "example.com." is example.com, as allow_name() sees it */
+		if (len > 1 && host[len - 1] == '.')
+			host[--len] = '\0';
 		for (i = 0; host[i] != '\0'; i++)
 			r.name[i] = (char)tolower((unsigned char)host[i]);
 		r.name[i] = '\0';
