@@ -3,7 +3,7 @@
 # Runs as root on Debian 12 with no standard input (CI).
 set -eu
 
-# make demo needs only a compiler and python3 (for the helper proxy).
+# make demo needs only a compiler and python3 (for the echo target).
 if [ "${1:-}" = demo ]; then
 	pkgs="gcc libc6-dev python3"
 else
