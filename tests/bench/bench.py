@@ -284,7 +284,7 @@ def drive(mode, n, timeout, argv, log, prefix=(), pinned=False, files=()):
 
 
 class Sink:
-    """The sink target's log: one line "COUNT T_EOF STATUS" per connection."""
+    """The sink target's log: one line "COUNT T_EOF T_LAST STATUS" per connection."""
 
     def __init__(self, path):
         self.path = path
@@ -297,7 +297,7 @@ class Sink:
                 lines = f.read().split("\n")[:-1]
             if len(lines) > self.seen:
                 self.seen += 1
-                return lines[self.seen - 1].split(None, 2)
+                return lines[self.seen - 1].split(None, 3)
             if time.time() > deadline:
                 return None
             time.sleep(0.01)
