@@ -157,7 +157,16 @@ def wait_port(port, timeout):
 
 
 def start_squid(tmp, name, pinned=False):
-    """A private squid: own config and port, no cache, CONNECT anywhere."""
+    """A private squid: own config and port, no cache, CONNECT anywhere:
+    (port, None) or (None, why)."""
+    p, port = squid_start(tmp, name, pinned)
+    return (port, None) if p else (None, port)
+
+
+def squid_start(tmp, name, pinned=False, deny_connect=False):
+    """start_squid, as (Popen, port) or (None, why); deny_connect: every
+    CONNECT refused (403), plain requests (GET, POST) let through, as a
+    proxy that forbids tunnels does."""
     squid = shutil.which("squid") or "/usr/sbin/squid"
     if not os.path.exists(squid):
         return None, "squid not installed"
@@ -174,6 +183,7 @@ access_log none
 cache deny all
 cache_mem 0 MB
 acl lo src 127.0.0.0/8
+{"http_access deny CONNECT" if deny_connect else ""}
 http_access allow lo
 http_access deny all
 visible_hostname bench.localhost
@@ -189,7 +199,7 @@ max_filedescriptors {max(4096, 4 * LISTEN_N + 256)}
     started.append(p)
     if not wait_port(port, 20):
         return None, "squid did not start (see " + d + "/cache.log)"
-    return port, None
+    return p, port
 
 
 def stop_servers():
@@ -690,9 +700,14 @@ def run_load(argv, socks, pport, echo_port, log):
     if p is None:
         return {"why": "did not start"}
     time.sleep(0.2)
+    return swarm_load(p, lport, ["-5", f"{LO}:{echo_port}"] if socks else [], log)
+
+
+def swarm_load(p, lport, opts, log):
+    """LISTEN_N tunnels at once through p, listening on lport (swarm's opts
+    say how to ask for the echo target); p is stopped at the end."""
     s0 = sample(p.pid)
-    cmd = ([os.path.join(BIN, "swarm"), "-w"] +
-           (["-5", f"{LO}:{echo_port}"] if socks else []) +
+    cmd = ([os.path.join(BIN, "swarm"), "-w"] + opts +
            ["echo", str(LISTEN_N), str(LISTEN_EACH), str(LISTEN_TIMEOUT), LO, str(lport)])
     res, up, data, s1, s2 = {}, {}, {}, s0, s0
     with open(log, "a") as err:
