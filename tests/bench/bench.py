@@ -16,6 +16,10 @@ SOCKS5Proxy) and socat fork: set-up rate, memory of the forwarder with all
 tunnels open, aggregate throughput; and one tunnel's throughput through
 each, against culvert in stdio mode.
 
+culvert serve as a CONNECT proxy beside the ideal splice proxy, tinyproxy
+and squid, with the ideal client and culvert: throughput, the proxy's CPU
+per GiB and RSS per tunnel.
+
 Environment:
   QUICK=1        small sizes, 2 repetitions: a few minutes
   REPS=N         repetitions (default 3, QUICK 2)
@@ -26,6 +30,7 @@ Environment:
   BENCH_LISTEN   comma list of listen-mode rows (default all; "none" skips
                  the listen-mode section)
   LISTEN_N=N     concurrent tunnels (default 1000, QUICK 200)
+  BENCH_SERVE    "proxy" (the default) or "none": the culvert serve section
   BENCH_NOINSTALL=1  never run apt-get
 
 Output: markdown on stdout, also in build/bench/results.md; raw figures
@@ -65,7 +70,7 @@ LISTEN_EACH = (256 if QUICK else 1024) * 1024   # bytes each way per tunnel
 LISTEN_TIMEOUT = 15 if QUICK else 60            # per phase, seconds
 
 PEER_PACKAGES = ["corkscrew", "connect-proxy", "proxytunnel", "netcat-openbsd",
-                 "ncat", "socat", "strace", "squid", "cntlm"]
+                 "ncat", "socat", "strace", "squid", "cntlm", "tinyproxy"]
 
 started = []            # Popen objects of servers we started
 
@@ -953,6 +958,218 @@ def listen_tables(label, rows, load, lfail, single, sfail):
     return "\n".join(out)
 
 
+# ---------------------------------------------------------------- culvert serve
+
+def serve_sections():
+    """The sections of BENCH_SERVE to run: proxy, or none."""
+    want = os.environ.get("BENCH_SERVE", "proxy")
+    return [w.strip() for w in want.split(",") if w.strip() in ("proxy",)]
+
+
+def start_serve(name, extra=()):
+    """culvert serve on a free loopback port, every loopback target allowed:
+    (Popen, port) or (None, why).  Its log is build/bench/logs/NAME.log."""
+    c = culvert_path()
+    if not c:
+        return None, "not built"
+    port = free_port()
+    # it counts client connections; a thousand tunnels need room
+    more = ["--max-sessions", str(LISTEN_N // 3 + 1)] if LISTEN_N > 1000 else []
+    p = start_forwarder([c, "serve", "--listen", f"{LO}:{port}", "--allow", "127.0.0.1:*"] +
+                        more + list(extra), port, os.path.join(LOGS, name + ".log"))
+    return (p, port) if p else (None, "did not start")
+
+
+def start_tinyproxy(tmp, name):
+    """A private tinyproxy allowing CONNECT to any port: (Popen, port) or
+    (None, why)."""
+    tp = shutil.which("tinyproxy") or shutil.which("tinyproxy", path="/usr/sbin")
+    if not tp:
+        return None, "not installed"
+    d = os.path.join(tmp, name)
+    os.mkdir(d)
+    port = free_port()
+    conf = os.path.join(d, "tinyproxy.conf")
+    with open(conf, "w") as f:
+        # no ConnectPort line: CONNECT to every port
+        f.write(f"Port {port}\nListen {LO}\nTimeout 120\nLogLevel Warning\n"
+                f"PidFile \"{d}/tinyproxy.pid\"\nMaxClients {LISTEN_N + 100}\n"
+                f"Allow 127.0.0.1\nDisableViaHeader Yes\n")
+    p = start_forwarder([tp, "-d", "-c", conf], port, os.path.join(LOGS, name + ".log"))
+    return (p, port) if p else (None, "did not start")
+
+
+def serve_proxies(tmp):
+    """The CONNECT proxies beside culvert serve: (name, start(rep) ->
+    (Popen, port) or (None, why)).  The ideal proxy is the splice proxy's
+    -t twin: one process, so its CPU and memory are all in /proc."""
+    sp = os.path.join(BIN, "spliceproxy")
+
+    def splice(rep):
+        pf = os.path.join(tmp, f"spliceproxy-serve-{rep}.port")
+        return start_server([sp, "-t", pf], portfile=pf)
+    return [("ideal splice proxy", splice),
+            ("culvert serve", lambda rep: start_serve(f"serve-proxy-{rep}")),
+            ("tinyproxy", lambda rep: start_tinyproxy(tmp, f"tinyproxy-{rep}")),
+            ("squid", lambda rep: squid_start(tmp, f"squid-serve-{rep}"))]
+
+
+def serve_clients():
+    """(name, argv(proxy_port, target_port, mode)) of the clients used
+    through every proxy of the serve section."""
+    ideal = os.path.join(BIN, "idealclient")
+    rows = [("ideal client", lambda pp, tp, m: [ideal, LO, str(pp), LO, str(tp)])]
+    c = culvert_path()
+    if c:
+        rows.append(("culvert", lambda pp, tp, m: [c, "-p", f"{LO}:{pp}"] +
+                     (["-N"] if m == "up" else []) + [LO, str(tp)]))
+    return rows
+
+
+def transfer(mode, size, argv, sink, log, timeout=None, pid=None):
+    """size bytes down from a source target or up to the sink through
+    argv, under drive: {"mib_s", "cpu" (client s/GiB), "pcpu" (pid's
+    process tree, s/GiB, when pid is given)} or {"why"}."""
+    timeout = timeout or 20 + size / (40 * MIB)
+    c0 = sample(pid)["cpu_s"] if pid else 0
+    if mode == "up":
+        sink.skip_all()
+    kv = drive(mode, size, timeout, argv, log)
+    if mode == "down":
+        if kv.get("ok") != "1":
+            return {"why": kv.get("why", "?")}
+        wall = float(kv["wall"])
+    else:
+        got = sink.next_line(3)
+        # squid closes the whole tunnel at the client's half-close
+        if kv.get("ok") != "1" and kv.get("why") != "stdinclosed":
+            return {"why": kv.get("why", "?")}
+        if got is None:
+            return {"why": "no EOF at sink"}
+        if int(got[0]) != size:
+            return {"why": f"sink got {int(got[0]) / MIB:.1f} MiB"}
+        wall = float(got[1]) - float(kv["t0"])
+    r = {"mib_s": size / MIB / wall,
+         "cpu": (float(kv["user"]) + float(kv["sys"])) / (size / GIB)}
+    if pid:
+        r["pcpu"] = (sample(pid)["cpu_s"] - c0) / (size / GIB)
+    return r
+
+
+def measure_serve_proxy(ports, sink, tmp):
+    """culvert serve as a CONNECT proxy beside the ideal splice proxy,
+    tinyproxy and squid, with the same clients: (markdown, raw)."""
+    proxies, clients = serve_proxies(tmp), serve_clients()
+    res, fails = {}, {}
+    for rep in range(REPS):
+        for pname, start in proxies:
+            r, fl = res.setdefault(pname, {}), fails.setdefault(pname, {})
+
+            def add(key, v):
+                r.setdefault(key, []).append(v)
+            log = os.path.join(LOGS, f"serve-proxy-{pname.replace(' ', '_')}.log")
+            # memory: LISTEN_N tunnels through a fresh proxy
+            if "load" not in fl:
+                p, port = start(f"{rep}-load")
+                if p is None:
+                    fl["load"] = fl["start"] = port
+                    continue
+                time.sleep(0.2)
+                ld = swarm_load(p, port, ["-c", f"{LO}:{ports['echo_many']}"], log)
+                if "up" in ld:
+                    add("up_n", ld["up"])
+                    add("rss_per", ld["rss_per"])
+                if "why" in ld:
+                    fl["load"] = ld["why"]
+            # throughput and the proxy's CPU: another fresh one
+            p, port = start(rep)
+            if p is None:
+                fl["start"] = port
+                continue
+            for cname, argv in clients:
+                for mode in ("down", "up"):
+                    key = f"{cname}:{mode}"
+                    if key in fl:
+                        continue
+                    tp = ports["source" if mode == "down" else "sink"]
+                    t = transfer(mode, SIZE, argv(port, tp, mode), sink, log, pid=p.pid)
+                    if "why" in t:
+                        fl[key] = t["why"]
+                        continue
+                    add(key, t["mib_s"])
+                    add(f"{cname}:cpu_{mode}", t["cpu"])
+                    add(f"{cname}:pcpu_{mode}", t["pcpu"])
+            stop_proc(p)
+            note(f"serve proxy rep {rep + 1}/{REPS} {pname}: " +
+                 ", ".join(f"{k} {v[-1]:.4g}" for k, v in r.items() if v) +
+                 (f"; fail {fl}" if fl else ""))
+    return serve_proxy_table(proxies, clients, res, fails), {"results": res, "fails": fails}
+
+
+def cell(vals, why=None):
+    """A median with its spread, or why it is missing."""
+    if vals:
+        return f"{fmt_abs(med(vals))}{spread(vals)}"
+    return f"fail ({why})" if why else "–"
+
+
+def ratio(vals, ref):
+    """med(vals) / med(ref), two significant digits below 0.1."""
+    if not vals or not ref or not med(ref):
+        return "–"
+    r = med(vals) / med(ref)
+    return f"{r:.2f}" if r >= 0.1 else f"{r:.2g}"
+
+
+def serve_proxy_table(proxies, clients, res, fails):
+    runs = f"median{' ±half-range' if REPS > 1 else ''} of {REPS} runs"
+    out = [f"### culvert serve as a CONNECT proxy ({runs}; ×ideal = ratio to the ideal"
+           " splice proxy with the same client; goal for culvert serve ≥ 0.9 both ways)", ""]
+    head = ["proxy"]
+    for cname, _ in clients:
+        head += [f"{cname} ↓ (MiB/s)", "×ideal", f"{cname} ↑ (MiB/s)", "×ideal"]
+    head += ["proxy CPU ↓ (s/GiB)", "proxy CPU ↑ (s/GiB)", "RSS per tunnel (KiB)", "tunnels up"]
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
+    ref = res.get("ideal splice proxy", {})
+    for pname, _ in proxies:
+        r, fl = res.get(pname, {}), fails.get(pname, {})
+        if "start" in fl and not r:
+            out.append(f"| {pname} | {fl['start']} |" + " |" * (len(head) - 2))
+            continue
+        cells = [pname]
+        for cname, _ in clients:
+            for mode in ("down", "up"):
+                key = f"{cname}:{mode}"
+                cells += [cell(r.get(key), fl.get(key)), ratio(r.get(key), ref.get(key))]
+        for mode in ("down", "up"):
+            cells.append(cell(r.get(f"ideal client:pcpu_{mode}")))
+        cells.append(cell(r.get("rss_per"), fl.get("load")))
+        ups = r.get("up_n")
+        cells.append((f"{min(ups)}/{LISTEN_N}" if ups else f"0/{LISTEN_N}") +
+                     (f" ({fl['load']})" if "load" in fl else ""))
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def serve_notes(sections):
+    """The notes on the culvert serve sections."""
+    out = []
+    if "proxy" in sections:
+        out.append(
+            "- culvert serve as a CONNECT proxy: `culvert serve --listen 127.0.0.1:PORT --allow"
+            " '127.0.0.1:*'`, tinyproxy (no ConnectPort: CONNECT to any port), squid (as above)"
+            " and the ideal splice proxy (its -t twin: a thread per direction, in one process)."
+            f" Each run starts each proxy afresh twice: for {LISTEN_N} tunnels at once (swarm -c:"
+            " HTTP CONNECT, then as in listen mode; RSS per tunnel = (VmRSS with all open - before)"
+            " / tunnels up), then for the transfers of the ideal client and of culvert in stdio"
+            " mode (as in the main table). Proxy CPU = utime+stime of the proxy's process tree"
+            " from /proc over the ideal client's transfers, per GiB: to the nanosecond for squid and"
+            " culvert serve, to a clock tick for the splice proxy and tinyproxy, whose threads end"
+            " with the tunnel.")
+    return out
+
+
 # ---------------------------------------------------------------- report
 
 def fmt_abs(v):
@@ -1060,6 +1277,7 @@ def main():
     rows = tools()
     lrows = [] if os.environ.get("BENCH_LISTEN") == "none" else None
     proxies = [p.strip() for p in os.environ.get("BENCH_PROXIES", "splice,squid").split(",")]
+    sections = serve_sections()
     tmp = tempfile.mkdtemp(prefix="culvert-bench.")
     os.chmod(tmp, 0o755)
     t_start = time.time()
@@ -1076,7 +1294,7 @@ def main():
         sink = Sink(sinklog)
         if lrows is None:
             lrows = listen_rows(tmp)
-        if lrows:
+        if lrows or "proxy" in sections:
             _, ports["echo_many"] = start_server([os.path.join(BIN, "target"), "echo-many"])
         if "splice" in proxies:
             make_file(os.path.join(tmp, "up.bin"), SIZE)
@@ -1120,6 +1338,10 @@ def main():
                 text, raw[label]["listen"] = measure_listen(label, mport, ports, sink, lrows, tmp)
                 report.append(text)
                 report.append("")
+        if "proxy" in sections:
+            text, raw["serve proxy"] = measure_serve_proxy(ports, sink, tmp)
+            report.append(text)
+            report.append("")
     finally:
         stop_servers()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -1172,7 +1394,7 @@ def main():
         " target or to the sink (time to the sink's EOF), against culvert in stdio mode under drive"
         " through the same proxy; forwarder CPU from /proc, per GiB.",
         "- Not measured here: --tunnel (sessions over HTTP requests) against CONNECT through squid.",
-    ]))
+    ] + (serve_notes(sections) if sections else [])))
     text = "\n".join(report) + "\n"
     with open(os.path.join(BIN, "results.md"), "w") as f:
         f.write(text)
