@@ -16,9 +16,13 @@ SOCKS5Proxy) and socat fork: set-up rate, memory of the forwarder with all
 tunnels open, aggregate throughput; and one tunnel's throughput through
 each, against culvert in stdio mode.
 
-culvert serve as a CONNECT proxy beside the ideal splice proxy, tinyproxy
-and squid, with the ideal client and culvert: throughput, the proxy's CPU
-per GiB and RSS per tunnel.
+culvert serve: as a CONNECT proxy beside the ideal splice proxy, tinyproxy
+and squid, with the ideal client and culvert (throughput, the proxy's CPU
+per GiB and RSS per tunnel); culvert --tunnel through squid, the http
+transport with CONNECT denied (beside GNU httptunnel) and the stream
+transport, each against a CONNECT tunnel through the same squid
+(throughput, keystroke round trip); and the time from a cut of the
+connection to data flowing again (tests/bench/cutter.c, drive cut).
 
 Environment:
   QUICK=1        small sizes, 2 repetitions: a few minutes
@@ -30,12 +34,13 @@ Environment:
   BENCH_LISTEN   comma list of listen-mode rows (default all; "none" skips
                  the listen-mode section)
   LISTEN_N=N     concurrent tunnels (default 1000, QUICK 200)
-  BENCH_SERVE    "proxy" (the default) or "none": the culvert serve section
+  BENCH_SERVE    comma list out of proxy,http,stream (default all; "none"
+                 skips the culvert serve sections)
   BENCH_NOINSTALL=1  never run apt-get
 
 Output: markdown on stdout, also in build/bench/results.md; raw figures
 in build/bench/results.json; client stderr in build/bench/logs/.
-Needs build/bench/{spliceproxy,idealclient,target,drive,swarm}
+Needs build/bench/{spliceproxy,idealclient,target,drive,swarm,cutter}
 (make bench-build).
 """
 
@@ -70,7 +75,7 @@ LISTEN_EACH = (256 if QUICK else 1024) * 1024   # bytes each way per tunnel
 LISTEN_TIMEOUT = 15 if QUICK else 60            # per phase, seconds
 
 PEER_PACKAGES = ["corkscrew", "connect-proxy", "proxytunnel", "netcat-openbsd",
-                 "ncat", "socat", "strace", "squid", "cntlm", "tinyproxy"]
+                 "ncat", "socat", "strace", "squid", "cntlm", "tinyproxy", "httptunnel"]
 
 started = []            # Popen objects of servers we started
 
@@ -960,10 +965,36 @@ def listen_tables(label, rows, load, lfail, single, sfail):
 
 # ---------------------------------------------------------------- culvert serve
 
+# GNU httptunnel is slow upstream through squid and may stop short:
+# bounded sizes and times, and what it reached is reported.
+HT_DOWN = (8 if QUICK else 32) * MIB
+HT_UP = (512 if QUICK else 2048) * 1024
+HT_TIMEOUT = 15 if QUICK else 40
+HT_RTT_N = 50 if QUICK else 200
+CUTS = 3 if QUICK else 5
+ALL_CPUS = os.sched_getaffinity(0)
+
+
 def serve_sections():
-    """The sections of BENCH_SERVE to run: proxy, or none."""
-    want = os.environ.get("BENCH_SERVE", "proxy")
-    return [w.strip() for w in want.split(",") if w.strip() in ("proxy",)]
+    """The sections of BENCH_SERVE to run, out of proxy, http, stream."""
+    want = os.environ.get("BENCH_SERVE", "proxy,http,stream")
+    return [w.strip() for w in want.split(",") if w.strip() in ("proxy", "http", "stream")]
+
+
+def set_affinity(pids, cpus):
+    """Every thread of every process under pids onto cpus (threads they
+    start later inherit it)."""
+    for pid in pids:
+        for p in proc_tree(pid):
+            try:
+                tids = os.listdir(f"/proc/{p}/task")
+            except OSError:
+                continue
+            for t in tids:
+                try:
+                    os.sched_setaffinity(int(t), cpus)
+                except OSError:
+                    pass
 
 
 def start_serve(name, extra=()):
@@ -1054,6 +1085,17 @@ def transfer(mode, size, argv, sink, log, timeout=None, pid=None):
     if pid:
         r["pcpu"] = (sample(pid)["cpu_s"] - c0) / (size / GIB)
     return r
+
+
+def rtt_rounds(argv, log, n=RTT_N, rounds=RTT_ROUNDS):
+    """Median over rounds of drive rtt's median (µs), or a why string."""
+    meds = []
+    for _ in range(rounds):
+        kv = drive("rtt", n, 10 + n * 0.05, argv, log, pinned=True)
+        if kv.get("ok") != "1":
+            return kv.get("why", "?")
+        meds.append(float(kv["med_us"]))
+    return statistics.median(meds)
 
 
 def measure_serve_proxy(ports, sink, tmp):
@@ -1152,6 +1194,175 @@ def serve_proxy_table(proxies, clients, res, fails):
     return "\n".join(out)
 
 
+# -- tunnels to culvert serve through squid
+
+def httptunnel_run(what, tport, squid_port, sink, log, pinned=False):
+    """GNU httptunnel through squid: a fresh hts forwarding to tport (it
+    serves one tunnel, then reconnects to its target every few seconds),
+    htc -s under drive.  what: down, up or rtt.  A dict: mib_s or rtt_us,
+    and got/want/secs (what it reached) or why."""
+    hts, htc = shutil.which("hts"), shutil.which("htc")
+    port = free_port()
+    p = start_forwarder([hts, "-w", "-F", f"{LO}:{tport}", str(port)], port, log)
+    if p is None:
+        return {"why": "hts did not start"}
+    if pinned:
+        set_affinity([p.pid], {PIN_CPU})
+    argv = [htc, "-s", "-P", f"{LO}:{squid_port}", f"{LO}:{port}"]
+    try:
+        if what == "rtt":
+            kv = drive("rtt", HT_RTT_N, HT_TIMEOUT, argv, log, pinned=True)
+            if kv.get("ok") != "1":
+                return {"why": kv.get("why", "?")}
+            return {"rtt_us": float(kv["med_us"])}
+        if what == "down":
+            kv = drive("down", HT_DOWN, HT_TIMEOUT, argv, log)
+            got, secs = int(kv.get("bytes", "0")), float(kv.get("wall", "0"))
+            r = {"got": got, "want": HT_DOWN, "secs": secs}
+            if kv.get("ok") != "1":
+                r["why"] = kv.get("why", "?")
+            if got > 0 and secs > 0:
+                r["mib_s"] = min(got, HT_DOWN) / MIB / secs
+            return r
+        # htc never exits at the end of its input: drive stops it at the
+        # timeout, then hts, so that the sink sees its EOF
+        sink.skip_all()
+        kv = drive("up", HT_UP, HT_TIMEOUT, argv, log)
+        stop_proc(p)
+        got = sink.next_line(5)
+        if got is None:
+            return {"why": "no EOF at sink", "got": 0, "want": HT_UP, "secs": HT_TIMEOUT}
+        # all of it: up to the last byte; less: it had until drive gave up
+        n, t_last = int(got[0]), float(got[2].split()[0])
+        secs = t_last - float(kv["t0"]) if n == HT_UP else float(kv.get("wall", HT_TIMEOUT))
+        r = {"got": n, "want": HT_UP, "secs": secs}
+        if n != HT_UP:
+            r["why"] = f"sink got {n / MIB:.2f} MiB"
+        if n > 0 and secs > 0:
+            r["mib_s"] = n / MIB / secs
+        return r
+    finally:
+        stop_proc(p)
+
+
+TUN_REF = "CONNECT through squid"
+TUN_STREAM = "culvert --tunnel, stream transport"
+TUN_HTTP = "culvert --tunnel, http transport"
+TUN_HT = "GNU httptunnel (htc, hts)"
+
+
+def measure_tunnels(ports, sink, ht_sink, tmp, sections):
+    """culvert --tunnel through squid, each transport against a CONNECT
+    tunnel through the same squid, and GNU httptunnel beside the http
+    transport; then the time from a cut to data again: (markdown, raw)."""
+    c = culvert_path()
+    if not c:
+        return "### Tunnels to culvert serve through squid\n\nskipped: culvert not built\n", {}
+    serve, sport = start_serve("serve-tunnel")
+    squid_a, aport = squid_start(tmp, "squid-tunnel")
+    squid_d, dport = squid_start(tmp, "squid-deny", deny_connect=True)
+    for p, why in ((serve, sport), (squid_a, aport), (squid_d, dport)):
+        if p is None:
+            return f"### Tunnels to culvert serve through squid\n\nskipped: {why}\n", {}
+    url = f"http://{LO}:{sport}/"
+
+    def culvert_argv(extra, squid_port):
+        return lambda tp, m: ([c] + extra + ["-p", f"http://{LO}:{squid_port}"] +
+                              (["-N"] if m == "up" else []) + [LO, str(tp)])
+    rows = [(TUN_REF, culvert_argv([], aport), None)]
+    if "stream" in sections:
+        rows.append((TUN_STREAM, culvert_argv(["--tunnel", url, "--tunnel-transport", "stream"],
+                                              aport), serve.pid))
+    if "http" in sections:
+        rows.append((TUN_HTTP, culvert_argv(["--tunnel", url, "--tunnel-transport", "http"],
+                                            dport), serve.pid))
+    have_ht = shutil.which("hts") and shutil.which("htc")
+    res, fails = {}, {}
+    servers = [serve.pid, squid_a.pid, squid_d.pid]
+    for rep in range(REPS):
+        for name, argv, spid in rows:
+            r, fl = res.setdefault(name, {}), fails.setdefault(name, {})
+            log = os.path.join(LOGS, f"tunnel-{name.replace(' ', '_').replace(',', '')}.log")
+            for mode in ("down", "up"):
+                if mode in fl:
+                    continue
+                tp = ports["source" if mode == "down" else "sink"]
+                t = transfer(mode, SIZE, argv(tp, mode), sink, log, pid=spid)
+                if "why" in t:
+                    fl[mode] = t["why"]
+                    continue
+                r.setdefault(mode, []).append(t["mib_s"])
+                r.setdefault("cpu_" + mode, []).append(t["cpu"])
+                if spid:
+                    r.setdefault("scpu_" + mode, []).append(t["pcpu"])
+            if "rtt" not in fl:
+                set_affinity(servers, {PIN_CPU})
+                v = rtt_rounds(argv(ports["echo"], "rtt"), log)
+                set_affinity(servers, ALL_CPUS)
+                if isinstance(v, str):
+                    fl["rtt"] = v
+                else:
+                    r.setdefault("rtt", []).append(v)
+            note(f"tunnels rep {rep + 1}/{REPS} {name}: " +
+                 ", ".join(f"{k} {v[-1]:.4g}" for k, v in r.items() if v) +
+                 (f"; fail {fl}" if fl else ""))
+        if "http" in sections and have_ht:
+            r = res.setdefault(TUN_HT, {})
+            log = os.path.join(LOGS, "tunnel-httptunnel.log")
+            for what, tp in (("down", ports["source_ht"]), ("up", ports["sink_ht"]),
+                             ("rtt", ports["echo"])):
+                if what == "rtt":
+                    set_affinity([squid_d.pid], {PIN_CPU})
+                t = httptunnel_run(what, tp, dport, ht_sink, log, pinned=what == "rtt")
+                set_affinity([squid_d.pid], ALL_CPUS)
+                r.setdefault(what, []).append(t)
+            note(f"tunnels rep {rep + 1}/{REPS} httptunnel: " +
+                 "; ".join(f"{k} {v[-1]}" for k, v in r.items()))
+    cuts = {}
+    for name, extra, squid_port in ((TUN_STREAM, "stream", aport), (TUN_HTTP, "http", dport)):
+        if extra not in sections:
+            continue
+        cuts[name] = measure_cuts(c, url, extra, squid_port, ports, tmp)
+    text = tunnel_tables(sections, res, fails, cuts, have_ht)
+    return text, {"results": res, "fails": fails, "cuts": cuts}
+
+
+def measure_cuts(c, url, transport, squid_port, ports, tmp):
+    """REPS runs of drive cut: culvert --tunnel through a cutter in front of
+    squid, CUTS cuts a run: {"ms": [...], "records": [...], "why": ...}."""
+    out = {"ms": [], "records": []}
+    log = os.path.join(LOGS, f"cut-{transport}.log")
+    for rep in range(REPS):
+        cp, cport = start_server([os.path.join(BIN, "cutter"), str(squid_port)])
+        argv = [c, "--tunnel", url, "--tunnel-transport", transport,
+                "-p", f"http://{LO}:{cport}", LO, str(ports["echo"])]
+        kv = drive("cut", CUTS, CUTS * 32 + 10, argv, log, files=["-k", str(cp.pid)])
+        stop_proc(cp)
+        if kv.get("all", "-") != "-":
+            out["ms"] += [float(x) for x in kv["all"].split(",")]
+        out["records"].append(int(kv.get("records", "0")))
+        note(f"cut rep {rep + 1}/{REPS} {transport}: {kv.get('all')} ms" +
+             ("" if kv.get("ok") == "1" else f"; fail {kv.get('why')}"))
+        if kv.get("ok") != "1":
+            out["why"] = kv.get("why", "?")
+            break
+    return out
+
+
+def ht_cell(runs, key):
+    """httptunnel's figure: the median, and what it reached when a run did
+    not finish."""
+    vals = [t[key] for t in runs if key in t]
+    short = [t for t in runs if "why" in t]
+    s = cell(vals, short[0]["why"] if short and not vals else None)
+    if short and vals:
+        t = short[0]
+        s += (f" ({len(short)} of {len(runs)} runs short: reached {t['got'] / MIB:.2f} of"
+              f" {t['want'] / MIB:.2f} MiB in {t['secs']:.1f} s"
+              f"{'' if t['why'].startswith('sink got') else ', ' + t['why']})")
+    return s
+
+
 def serve_notes(sections):
     """The notes on the culvert serve sections."""
     out = []
@@ -1167,7 +1378,85 @@ def serve_notes(sections):
             " from /proc over the ideal client's transfers, per GiB: to the nanosecond for squid and"
             " culvert serve, to a clock tick for the splice proxy and tinyproxy, whose threads end"
             " with the tunnel.")
+    if "http" in sections or "stream" in sections:
+        out.append(
+            "- Tunnels to culvert serve: one culvert serve, one squid allowing CONNECT and one"
+            " denying every CONNECT (`http_access deny CONNECT` first), all for the whole section."
+            " The reference is culvert in stdio mode with -p through the squid that allows CONNECT;"
+            " the stream transport goes through the same squid, the http transport through the"
+            " one that denies CONNECT. Transfers and keystroke RTT as in the main table (for the RTT"
+            " the squids and culvert serve are moved onto the pinned CPU). Client CPU from wait4,"
+            " serve CPU from /proc, per GiB.")
+    if "http" in sections:
+        out.append(
+            "- GNU httptunnel: a fresh `hts -w -F 127.0.0.1:TARGET PORT` for every measurement (it"
+            " serves one tunnel, then reconnects to its target every few seconds), `htc -s -P"
+            f" SQUID 127.0.0.1:PORT` under drive, through the squid that denies CONNECT. Bounded:"
+            f" {HT_DOWN // MIB} MiB down, {HT_UP // 1024} KiB up, {HT_TIMEOUT} s each, RTT over"
+            f" {HT_RTT_N} round trips. htc does not exit at the end of its input: its upload rate is"
+            " the bytes the sink got over the time to the last of them when all came, else over the"
+            " whole time allowed; a short run shows what it reached.")
+    if "http" in sections or "stream" in sections:
+        out.append(
+            "- Resume: culvert --tunnel through tests/bench/cutter.c, a forwarder in front of squid"
+            " that resets every connection through it on SIGUSR1. drive cut writes a 4 KiB record"
+            " every millisecond through the tunnel to an echo target and checks each one that comes"
+            f" back; after a second of that it signals the cutter, {CUTS} times a run: the figure is"
+            " the time from the signal until the first record written after it is back. Every"
+            " record must come back, in order, once. A CONNECT tunnel has no resume: culvert"
+            " exits when its connection is cut.")
     return out
+
+
+def tunnel_tables(sections, res, fails, cuts, have_ht):
+    runs = f"median{' ±half-range' if REPS > 1 else ''} of {REPS} runs"
+    ref = res.get(TUN_REF, {})
+    head = ("| path | download (MiB/s) | ×CONNECT | upload (MiB/s) | ×CONNECT |"
+            " keystroke RTT (µs) | ×CONNECT | client CPU ↓ (s/GiB) | client CPU ↑ (s/GiB) |"
+            " serve CPU ↓ (s/GiB) | serve CPU ↑ (s/GiB) |\n" + "|---" * 11 + "|")
+
+    def row(name):
+        r, fl = res.get(name, {}), fails.get(name, {})
+        cells = [name]
+        for key in ("down", "up", "rtt"):
+            cells += [cell(r.get(key), fl.get(key)), ratio(r.get(key), ref.get(key))]
+        for key in ("cpu_down", "cpu_up", "scpu_down", "scpu_up"):
+            cells.append(cell(r.get(key)))
+        return "| " + " | ".join(cells) + " |"
+    out = []
+    if "http" in sections:
+        out += [f"### HTTP tunnel through squid with CONNECT denied ({runs}; ×CONNECT = ratio"
+                " to a CONNECT tunnel through the same squid, CONNECT allowed there;"
+                " goals ≥ 0.5 both ways, RTT ≤ 2)", "", head, row(TUN_REF), row(TUN_HTTP)]
+        if not have_ht:
+            out.append(f"| {TUN_HT} | not installed |" + " |" * 9)
+        else:
+            r = res.get(TUN_HT, {})
+            cells = [TUN_HT]
+            for key, fig in (("down", "mib_s"), ("up", "mib_s"), ("rtt", "rtt_us")):
+                runs_ = r.get(key, [])
+                cells += [ht_cell(runs_, fig),
+                          ratio([t[fig] for t in runs_ if fig in t], ref.get(key))]
+            out.append("| " + " | ".join(cells) + " | – | – | – | – |")
+        out.append("")
+    if "stream" in sections:
+        out += [f"### Stream transport through squid ({runs}; ×CONNECT = ratio to a CONNECT"
+                " tunnel through the same squid; goals ≥ 0.9 both ways, RTT ≤ 1.2)", "",
+                head, row(TUN_REF), row(TUN_STREAM), ""]
+    if cuts:
+        out += [f"### Resume: from a cut to data flowing again ({REPS} runs of {CUTS} cuts;"
+                " a cutter in front of squid resets every connection through it)", "",
+                "| transport | median (ms) | min (ms) | max (ms) | cuts | records back, in order |",
+                "|---|---|---|---|---|---|"]
+        for name, cu in cuts.items():
+            ms = cu["ms"]
+            done = f"{len(ms)}/{REPS * CUTS}" if "why" not in cu else \
+                f"{len(ms)}/{REPS * CUTS} (fail: {cu['why']})"
+            out.append(f"| {name} | " + (" | ".join(f"{x:.1f}" for x in
+                                                     (med(ms), min(ms), max(ms))) if ms else "– | – | –") +
+                       f" | {done} | {sum(cu['records'])} |")
+        out.append("")
+    return "\n".join(out)
 
 
 # ---------------------------------------------------------------- report
@@ -1265,7 +1554,7 @@ def table(label, rows, results, fails, missing_rows, metrics=None):
 
 
 def main():
-    for b in ("spliceproxy", "idealclient", "target", "drive", "swarm"):
+    for b in ("spliceproxy", "idealclient", "target", "drive", "swarm", "cutter"):
         if not os.access(os.path.join(BIN, b), os.X_OK):
             sys.exit(f"bench: {BIN}/{b} missing: run make bench-build")
     if not os.environ.get("BENCH_NOINSTALL"):
@@ -1296,6 +1585,17 @@ def main():
             lrows = listen_rows(tmp)
         if lrows or "proxy" in sections:
             _, ports["echo_many"] = start_server([os.path.join(BIN, "target"), "echo-many"])
+        if "http" in sections:
+            # GNU httptunnel: its own sizes, and a sink of its own (its
+            # server reconnects to the target every few seconds)
+            _, ports["source_ht"] = start_server([os.path.join(BIN, "target"), "source",
+                                                  str(HT_DOWN)])
+            htlog = os.path.join(tmp, "sink-ht.log")
+            _, ports["sink_ht"] = start_server([os.path.join(BIN, "target"), "sink"],
+                                               logpath=htlog)
+            ht_sink = Sink(htlog)
+        else:
+            ht_sink = None
         if "splice" in proxies:
             make_file(os.path.join(tmp, "up.bin"), SIZE)
         for proxy in proxies:
@@ -1342,6 +1642,9 @@ def main():
             text, raw["serve proxy"] = measure_serve_proxy(ports, sink, tmp)
             report.append(text)
             report.append("")
+        if "http" in sections or "stream" in sections:
+            text, raw["tunnels"] = measure_tunnels(ports, sink, ht_sink, tmp, sections)
+            report.append(text)
     finally:
         stop_servers()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -1393,7 +1696,6 @@ def main():
         "- One tunnel: the same forwarders, one connection from swarm moving N bytes from the source"
         " target or to the sink (time to the sink's EOF), against culvert in stdio mode under drive"
         " through the same proxy; forwarder CPU from /proc, per GiB.",
-        "- Not measured here: --tunnel (sessions over HTTP requests) against CONNECT through squid.",
     ] + (serve_notes(sections) if sections else [])))
     text = "\n".join(report) + "\n"
     with open(os.path.join(BIN, "results.md"), "w") as f:
