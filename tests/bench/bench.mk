@@ -3,7 +3,8 @@
 # to CFLAGS); each program is one C file plus benchlib.c, libc only.
 
 BENCH_BINS =	build/bench/spliceproxy build/bench/idealclient \
-		build/bench/target build/bench/drive build/bench/swarm
+		build/bench/target build/bench/drive build/bench/swarm \
+		build/bench/cutter
 
 BENCH_CFLAGS ?=	$(if $(ALLCFLAGS),$(ALLCFLAGS),-std=c11 $(CFLAGS))
 

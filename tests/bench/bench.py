@@ -16,6 +16,14 @@ SOCKS5Proxy) and socat fork: set-up rate, memory of the forwarder with all
 tunnels open, aggregate throughput; and one tunnel's throughput through
 each, against culvert in stdio mode.
 
+culvert serve: as a CONNECT proxy beside the ideal splice proxy, tinyproxy
+and squid, with the ideal client and culvert (throughput, the proxy's CPU
+per GiB and RSS per tunnel); culvert --tunnel through squid, the http
+transport with CONNECT denied (beside GNU httptunnel) and the stream
+transport, each against a CONNECT tunnel through the same squid
+(throughput, keystroke round trip); and the time from a cut of the
+connection to data flowing again (tests/bench/cutter.c, drive cut).
+
 Environment:
   QUICK=1        small sizes, 2 repetitions: a few minutes
   REPS=N         repetitions (default 3, QUICK 2)
@@ -26,11 +34,13 @@ Environment:
   BENCH_LISTEN   comma list of listen-mode rows (default all; "none" skips
                  the listen-mode section)
   LISTEN_N=N     concurrent tunnels (default 1000, QUICK 200)
+  BENCH_SERVE    comma list out of proxy,http,stream (default all; "none"
+                 skips the culvert serve sections)
   BENCH_NOINSTALL=1  never run apt-get
 
 Output: markdown on stdout, also in build/bench/results.md; raw figures
 in build/bench/results.json; client stderr in build/bench/logs/.
-Needs build/bench/{spliceproxy,idealclient,target,drive,swarm}
+Needs build/bench/{spliceproxy,idealclient,target,drive,swarm,cutter}
 (make bench-build).
 """
 
@@ -65,7 +75,7 @@ LISTEN_EACH = (256 if QUICK else 1024) * 1024   # bytes each way per tunnel
 LISTEN_TIMEOUT = 15 if QUICK else 60            # per phase, seconds
 
 PEER_PACKAGES = ["corkscrew", "connect-proxy", "proxytunnel", "netcat-openbsd",
-                 "ncat", "socat", "strace", "squid", "cntlm"]
+                 "ncat", "socat", "strace", "squid", "cntlm", "tinyproxy", "httptunnel"]
 
 started = []            # Popen objects of servers we started
 
@@ -157,7 +167,16 @@ def wait_port(port, timeout):
 
 
 def start_squid(tmp, name, pinned=False):
-    """A private squid: own config and port, no cache, CONNECT anywhere."""
+    """A private squid: own config and port, no cache, CONNECT anywhere:
+    (port, None) or (None, why)."""
+    p, port = squid_start(tmp, name, pinned)
+    return (port, None) if p else (None, port)
+
+
+def squid_start(tmp, name, pinned=False, deny_connect=False):
+    """start_squid, as (Popen, port) or (None, why); deny_connect: every
+    CONNECT refused (403), plain requests (GET, POST) let through, as a
+    proxy that forbids tunnels does."""
     squid = shutil.which("squid") or "/usr/sbin/squid"
     if not os.path.exists(squid):
         return None, "squid not installed"
@@ -174,6 +193,7 @@ access_log none
 cache deny all
 cache_mem 0 MB
 acl lo src 127.0.0.0/8
+{"http_access deny CONNECT" if deny_connect else ""}
 http_access allow lo
 http_access deny all
 visible_hostname bench.localhost
@@ -189,7 +209,7 @@ max_filedescriptors {max(4096, 4 * LISTEN_N + 256)}
     started.append(p)
     if not wait_port(port, 20):
         return None, "squid did not start (see " + d + "/cache.log)"
-    return port, None
+    return p, port
 
 
 def stop_servers():
@@ -284,7 +304,7 @@ def drive(mode, n, timeout, argv, log, prefix=(), pinned=False, files=()):
 
 
 class Sink:
-    """The sink target's log: one line "COUNT T_EOF STATUS" per connection."""
+    """The sink target's log: one line "COUNT T_EOF T_LAST STATUS" per connection."""
 
     def __init__(self, path):
         self.path = path
@@ -297,7 +317,7 @@ class Sink:
                 lines = f.read().split("\n")[:-1]
             if len(lines) > self.seen:
                 self.seen += 1
-                return lines[self.seen - 1].split(None, 2)
+                return lines[self.seen - 1].split(None, 3)
             if time.time() > deadline:
                 return None
             time.sleep(0.01)
@@ -690,9 +710,14 @@ def run_load(argv, socks, pport, echo_port, log):
     if p is None:
         return {"why": "did not start"}
     time.sleep(0.2)
+    return swarm_load(p, lport, ["-5", f"{LO}:{echo_port}"] if socks else [], log)
+
+
+def swarm_load(p, lport, opts, log):
+    """LISTEN_N tunnels at once through p, listening on lport (swarm's opts
+    say how to ask for the echo target); p is stopped at the end."""
     s0 = sample(p.pid)
-    cmd = ([os.path.join(BIN, "swarm"), "-w"] +
-           (["-5", f"{LO}:{echo_port}"] if socks else []) +
+    cmd = ([os.path.join(BIN, "swarm"), "-w"] + opts +
            ["echo", str(LISTEN_N), str(LISTEN_EACH), str(LISTEN_TIMEOUT), LO, str(lport)])
     res, up, data, s1, s2 = {}, {}, {}, s0, s0
     with open(log, "a") as err:
@@ -938,6 +963,502 @@ def listen_tables(label, rows, load, lfail, single, sfail):
     return "\n".join(out)
 
 
+# ---------------------------------------------------------------- culvert serve
+
+# GNU httptunnel is slow upstream through squid and may stop short:
+# bounded sizes and times, and what it reached is reported.
+HT_DOWN = (8 if QUICK else 32) * MIB
+HT_UP = (512 if QUICK else 2048) * 1024
+HT_TIMEOUT = 15 if QUICK else 40
+HT_RTT_N = 50 if QUICK else 200
+CUTS = 3 if QUICK else 5
+ALL_CPUS = os.sched_getaffinity(0)
+
+
+def serve_sections():
+    """The sections of BENCH_SERVE to run, out of proxy, http, stream."""
+    want = os.environ.get("BENCH_SERVE", "proxy,http,stream")
+    return [w.strip() for w in want.split(",") if w.strip() in ("proxy", "http", "stream")]
+
+
+def set_affinity(pids, cpus):
+    """Every thread of every process under pids onto cpus (threads they
+    start later inherit it)."""
+    for pid in pids:
+        for p in proc_tree(pid):
+            try:
+                tids = os.listdir(f"/proc/{p}/task")
+            except OSError:
+                continue
+            for t in tids:
+                try:
+                    os.sched_setaffinity(int(t), cpus)
+                except OSError:
+                    pass
+
+
+def start_serve(name, extra=()):
+    """culvert serve on a free loopback port, every loopback target allowed:
+    (Popen, port) or (None, why).  Its log is build/bench/logs/NAME.log."""
+    c = culvert_path()
+    if not c:
+        return None, "not built"
+    port = free_port()
+    # it counts client connections; a thousand tunnels need room
+    more = ["--max-sessions", str(LISTEN_N // 3 + 1)] if LISTEN_N > 1000 else []
+    p = start_forwarder([c, "serve", "--listen", f"{LO}:{port}", "--allow", "127.0.0.1:*"] +
+                        more + list(extra), port, os.path.join(LOGS, name + ".log"))
+    return (p, port) if p else (None, "did not start")
+
+
+def start_tinyproxy(tmp, name):
+    """A private tinyproxy allowing CONNECT to any port: (Popen, port) or
+    (None, why)."""
+    tp = shutil.which("tinyproxy") or shutil.which("tinyproxy", path="/usr/sbin")
+    if not tp:
+        return None, "not installed"
+    d = os.path.join(tmp, name)
+    os.mkdir(d)
+    port = free_port()
+    conf = os.path.join(d, "tinyproxy.conf")
+    with open(conf, "w") as f:
+        # no ConnectPort line: CONNECT to every port
+        f.write(f"Port {port}\nListen {LO}\nTimeout 120\nLogLevel Warning\n"
+                f"PidFile \"{d}/tinyproxy.pid\"\nMaxClients {LISTEN_N + 100}\n"
+                f"Allow 127.0.0.1\nDisableViaHeader Yes\n")
+    p = start_forwarder([tp, "-d", "-c", conf], port, os.path.join(LOGS, name + ".log"))
+    return (p, port) if p else (None, "did not start")
+
+
+def serve_proxies(tmp):
+    """The CONNECT proxies beside culvert serve: (name, start(rep) ->
+    (Popen, port) or (None, why)).  The ideal proxy is the splice proxy's
+    -t twin: one process, so its CPU and memory are all in /proc."""
+    sp = os.path.join(BIN, "spliceproxy")
+
+    def splice(rep):
+        pf = os.path.join(tmp, f"spliceproxy-serve-{rep}.port")
+        return start_server([sp, "-t", pf], portfile=pf)
+    return [("ideal splice proxy", splice),
+            ("culvert serve", lambda rep: start_serve(f"serve-proxy-{rep}")),
+            ("tinyproxy", lambda rep: start_tinyproxy(tmp, f"tinyproxy-{rep}")),
+            ("squid", lambda rep: squid_start(tmp, f"squid-serve-{rep}"))]
+
+
+def serve_clients():
+    """(name, argv(proxy_port, target_port, mode)) of the clients used
+    through every proxy of the serve section."""
+    ideal = os.path.join(BIN, "idealclient")
+    rows = [("ideal client", lambda pp, tp, m: [ideal, LO, str(pp), LO, str(tp)])]
+    c = culvert_path()
+    if c:
+        rows.append(("culvert", lambda pp, tp, m: [c, "-p", f"{LO}:{pp}"] +
+                     (["-N"] if m == "up" else []) + [LO, str(tp)]))
+    return rows
+
+
+def transfer(mode, size, argv, sink, log, timeout=None, pid=None):
+    """size bytes down from a source target or up to the sink through
+    argv, under drive: {"mib_s", "cpu" (client s/GiB), "pcpu" (pid's
+    process tree, s/GiB, when pid is given)} or {"why"}."""
+    timeout = timeout or 20 + size / (40 * MIB)
+    c0 = sample(pid)["cpu_s"] if pid else 0
+    if mode == "up":
+        sink.skip_all()
+    kv = drive(mode, size, timeout, argv, log)
+    if mode == "down":
+        if kv.get("ok") != "1":
+            return {"why": kv.get("why", "?")}
+        wall = float(kv["wall"])
+    else:
+        got = sink.next_line(3)
+        # squid closes the whole tunnel at the client's half-close
+        if kv.get("ok") != "1" and kv.get("why") != "stdinclosed":
+            return {"why": kv.get("why", "?")}
+        if got is None:
+            return {"why": "no EOF at sink"}
+        if int(got[0]) != size:
+            return {"why": f"sink got {int(got[0]) / MIB:.1f} MiB"}
+        wall = float(got[1]) - float(kv["t0"])
+    r = {"mib_s": size / MIB / wall,
+         "cpu": (float(kv["user"]) + float(kv["sys"])) / (size / GIB)}
+    if pid:
+        r["pcpu"] = (sample(pid)["cpu_s"] - c0) / (size / GIB)
+    return r
+
+
+def rtt_rounds(argv, log, n=RTT_N, rounds=RTT_ROUNDS):
+    """Median over rounds of drive rtt's median (µs), or a why string."""
+    meds = []
+    for _ in range(rounds):
+        kv = drive("rtt", n, 10 + n * 0.05, argv, log, pinned=True)
+        if kv.get("ok") != "1":
+            return kv.get("why", "?")
+        meds.append(float(kv["med_us"]))
+    return statistics.median(meds)
+
+
+def measure_serve_proxy(ports, sink, tmp):
+    """culvert serve as a CONNECT proxy beside the ideal splice proxy,
+    tinyproxy and squid, with the same clients: (markdown, raw)."""
+    proxies, clients = serve_proxies(tmp), serve_clients()
+    res, fails = {}, {}
+    for rep in range(REPS):
+        for pname, start in proxies:
+            r, fl = res.setdefault(pname, {}), fails.setdefault(pname, {})
+
+            def add(key, v):
+                r.setdefault(key, []).append(v)
+            log = os.path.join(LOGS, f"serve-proxy-{pname.replace(' ', '_')}.log")
+            # memory: LISTEN_N tunnels through a fresh proxy
+            if "load" not in fl:
+                p, port = start(f"{rep}-load")
+                if p is None:
+                    fl["load"] = fl["start"] = port
+                    continue
+                time.sleep(0.2)
+                ld = swarm_load(p, port, ["-c", f"{LO}:{ports['echo_many']}"], log)
+                if "up" in ld:
+                    add("up_n", ld["up"])
+                    add("rss_per", ld["rss_per"])
+                if "why" in ld:
+                    fl["load"] = ld["why"]
+            # throughput and the proxy's CPU: another fresh one
+            p, port = start(rep)
+            if p is None:
+                fl["start"] = port
+                continue
+            for cname, argv in clients:
+                for mode in ("down", "up"):
+                    key = f"{cname}:{mode}"
+                    if key in fl:
+                        continue
+                    tp = ports["source" if mode == "down" else "sink"]
+                    t = transfer(mode, SIZE, argv(port, tp, mode), sink, log, pid=p.pid)
+                    if "why" in t:
+                        fl[key] = t["why"]
+                        continue
+                    add(key, t["mib_s"])
+                    add(f"{cname}:cpu_{mode}", t["cpu"])
+                    add(f"{cname}:pcpu_{mode}", t["pcpu"])
+            stop_proc(p)
+            note(f"serve proxy rep {rep + 1}/{REPS} {pname}: " +
+                 ", ".join(f"{k} {v[-1]:.4g}" for k, v in r.items() if v) +
+                 (f"; fail {fl}" if fl else ""))
+    return serve_proxy_table(proxies, clients, res, fails), {"results": res, "fails": fails}
+
+
+def cell(vals, why=None):
+    """A median with its spread, or why it is missing."""
+    if vals:
+        return f"{fmt_abs(med(vals))}{spread(vals)}"
+    return f"fail ({why})" if why else "–"
+
+
+def ratio(vals, ref):
+    """med(vals) / med(ref), two significant digits below 0.1."""
+    if not vals or not ref or not med(ref):
+        return "–"
+    r = med(vals) / med(ref)
+    return f"{r:.2f}" if r >= 0.1 else f"{r:.2g}"
+
+
+def serve_proxy_table(proxies, clients, res, fails):
+    runs = f"median{' ±half-range' if REPS > 1 else ''} of {REPS} runs"
+    out = [f"### culvert serve as a CONNECT proxy ({runs}; ×ideal = ratio to the ideal"
+           " splice proxy with the same client; goal for culvert serve ≥ 0.9 both ways)", ""]
+    head = ["proxy"]
+    for cname, _ in clients:
+        head += [f"{cname} ↓ (MiB/s)", "×ideal", f"{cname} ↑ (MiB/s)", "×ideal"]
+    head += ["proxy CPU ↓ (s/GiB)", "proxy CPU ↑ (s/GiB)", "RSS per tunnel (KiB)", "tunnels up"]
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
+    ref = res.get("ideal splice proxy", {})
+    for pname, _ in proxies:
+        r, fl = res.get(pname, {}), fails.get(pname, {})
+        if "start" in fl and not r:
+            out.append(f"| {pname} | {fl['start']} |" + " |" * (len(head) - 2))
+            continue
+        cells = [pname]
+        for cname, _ in clients:
+            for mode in ("down", "up"):
+                key = f"{cname}:{mode}"
+                cells += [cell(r.get(key), fl.get(key)), ratio(r.get(key), ref.get(key))]
+        for mode in ("down", "up"):
+            cells.append(cell(r.get(f"ideal client:pcpu_{mode}")))
+        cells.append(cell(r.get("rss_per"), fl.get("load")))
+        ups = r.get("up_n")
+        cells.append((f"{min(ups)}/{LISTEN_N}" if ups else f"0/{LISTEN_N}") +
+                     (f" ({fl['load']})" if "load" in fl else ""))
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+# -- tunnels to culvert serve through squid
+
+def httptunnel_run(what, tport, squid_port, sink, log, pinned=False):
+    """GNU httptunnel through squid: a fresh hts forwarding to tport (it
+    serves one tunnel, then reconnects to its target every few seconds),
+    htc -s under drive.  what: down, up or rtt.  A dict: mib_s or rtt_us,
+    and got/want/secs (what it reached) or why."""
+    hts, htc = shutil.which("hts"), shutil.which("htc")
+    port = free_port()
+    p = start_forwarder([hts, "-w", "-F", f"{LO}:{tport}", str(port)], port, log)
+    if p is None:
+        return {"why": "hts did not start"}
+    if pinned:
+        set_affinity([p.pid], {PIN_CPU})
+    argv = [htc, "-s", "-P", f"{LO}:{squid_port}", f"{LO}:{port}"]
+    try:
+        if what == "rtt":
+            kv = drive("rtt", HT_RTT_N, HT_TIMEOUT, argv, log, pinned=True)
+            if kv.get("ok") != "1":
+                return {"why": kv.get("why", "?")}
+            return {"rtt_us": float(kv["med_us"])}
+        if what == "down":
+            kv = drive("down", HT_DOWN, HT_TIMEOUT, argv, log)
+            got, secs = int(kv.get("bytes", "0")), float(kv.get("wall", "0"))
+            r = {"got": got, "want": HT_DOWN, "secs": secs}
+            if kv.get("ok") != "1":
+                r["why"] = kv.get("why", "?")
+            if got > 0 and secs > 0:
+                r["mib_s"] = min(got, HT_DOWN) / MIB / secs
+            return r
+        # htc never exits at the end of its input: drive stops it at the
+        # timeout, then hts, so that the sink sees its EOF
+        sink.skip_all()
+        kv = drive("up", HT_UP, HT_TIMEOUT, argv, log)
+        stop_proc(p)
+        got = sink.next_line(5)
+        if got is None:
+            return {"why": "no EOF at sink", "got": 0, "want": HT_UP, "secs": HT_TIMEOUT}
+        # all of it: up to the last byte; less: it had until drive gave up
+        n, t_last = int(got[0]), float(got[2].split()[0])
+        secs = t_last - float(kv["t0"]) if n == HT_UP else float(kv.get("wall", HT_TIMEOUT))
+        r = {"got": n, "want": HT_UP, "secs": secs}
+        if n != HT_UP:
+            r["why"] = f"sink got {n / MIB:.2f} MiB"
+        if n > 0 and secs > 0:
+            r["mib_s"] = n / MIB / secs
+        return r
+    finally:
+        stop_proc(p)
+
+
+TUN_REF = "CONNECT through squid"
+TUN_STREAM = "culvert --tunnel, stream transport"
+TUN_HTTP = "culvert --tunnel, http transport"
+TUN_HT = "GNU httptunnel (htc, hts)"
+
+
+def measure_tunnels(ports, sink, ht_sink, tmp, sections):
+    """culvert --tunnel through squid, each transport against a CONNECT
+    tunnel through the same squid, and GNU httptunnel beside the http
+    transport; then the time from a cut to data again: (markdown, raw)."""
+    c = culvert_path()
+    if not c:
+        return "### Tunnels to culvert serve through squid\n\nskipped: culvert not built\n", {}
+    serve, sport = start_serve("serve-tunnel")
+    squid_a, aport = squid_start(tmp, "squid-tunnel")
+    squid_d, dport = squid_start(tmp, "squid-deny", deny_connect=True)
+    for p, why in ((serve, sport), (squid_a, aport), (squid_d, dport)):
+        if p is None:
+            return f"### Tunnels to culvert serve through squid\n\nskipped: {why}\n", {}
+    url = f"http://{LO}:{sport}/"
+
+    def culvert_argv(extra, squid_port):
+        return lambda tp, m: ([c] + extra + ["-p", f"http://{LO}:{squid_port}"] +
+                              (["-N"] if m == "up" else []) + [LO, str(tp)])
+    rows = [(TUN_REF, culvert_argv([], aport), None)]
+    if "stream" in sections:
+        rows.append((TUN_STREAM, culvert_argv(["--tunnel", url, "--tunnel-transport", "stream"],
+                                              aport), serve.pid))
+    if "http" in sections:
+        rows.append((TUN_HTTP, culvert_argv(["--tunnel", url, "--tunnel-transport", "http"],
+                                            dport), serve.pid))
+    have_ht = shutil.which("hts") and shutil.which("htc")
+    res, fails = {}, {}
+    servers = [serve.pid, squid_a.pid, squid_d.pid]
+    for rep in range(REPS):
+        for name, argv, spid in rows:
+            r, fl = res.setdefault(name, {}), fails.setdefault(name, {})
+            log = os.path.join(LOGS, f"tunnel-{name.replace(' ', '_').replace(',', '')}.log")
+            for mode in ("down", "up"):
+                if mode in fl:
+                    continue
+                tp = ports["source" if mode == "down" else "sink"]
+                t = transfer(mode, SIZE, argv(tp, mode), sink, log, pid=spid)
+                if "why" in t:
+                    fl[mode] = t["why"]
+                    continue
+                r.setdefault(mode, []).append(t["mib_s"])
+                r.setdefault("cpu_" + mode, []).append(t["cpu"])
+                if spid:
+                    r.setdefault("scpu_" + mode, []).append(t["pcpu"])
+            if "rtt" not in fl:
+                set_affinity(servers, {PIN_CPU})
+                v = rtt_rounds(argv(ports["echo"], "rtt"), log)
+                set_affinity(servers, ALL_CPUS)
+                if isinstance(v, str):
+                    fl["rtt"] = v
+                else:
+                    r.setdefault("rtt", []).append(v)
+            note(f"tunnels rep {rep + 1}/{REPS} {name}: " +
+                 ", ".join(f"{k} {v[-1]:.4g}" for k, v in r.items() if v) +
+                 (f"; fail {fl}" if fl else ""))
+        if "http" in sections and have_ht:
+            r = res.setdefault(TUN_HT, {})
+            log = os.path.join(LOGS, "tunnel-httptunnel.log")
+            for what, tp in (("down", ports["source_ht"]), ("up", ports["sink_ht"]),
+                             ("rtt", ports["echo"])):
+                if what == "rtt":
+                    set_affinity([squid_d.pid], {PIN_CPU})
+                t = httptunnel_run(what, tp, dport, ht_sink, log, pinned=what == "rtt")
+                set_affinity([squid_d.pid], ALL_CPUS)
+                r.setdefault(what, []).append(t)
+            note(f"tunnels rep {rep + 1}/{REPS} httptunnel: " +
+                 "; ".join(f"{k} {v[-1]}" for k, v in r.items()))
+    cuts = {}
+    for name, extra, squid_port in ((TUN_STREAM, "stream", aport), (TUN_HTTP, "http", dport)):
+        if extra not in sections:
+            continue
+        cuts[name] = measure_cuts(c, url, extra, squid_port, ports, tmp)
+    text = tunnel_tables(sections, res, fails, cuts, have_ht)
+    return text, {"results": res, "fails": fails, "cuts": cuts}
+
+
+def measure_cuts(c, url, transport, squid_port, ports, tmp):
+    """REPS runs of drive cut: culvert --tunnel through a cutter in front of
+    squid, CUTS cuts a run: {"ms": [...], "records": [...], "why": ...}."""
+    out = {"ms": [], "records": []}
+    log = os.path.join(LOGS, f"cut-{transport}.log")
+    for rep in range(REPS):
+        cp, cport = start_server([os.path.join(BIN, "cutter"), str(squid_port)])
+        argv = [c, "--tunnel", url, "--tunnel-transport", transport,
+                "-p", f"http://{LO}:{cport}", LO, str(ports["echo"])]
+        kv = drive("cut", CUTS, CUTS * 32 + 10, argv, log, files=["-k", str(cp.pid)])
+        stop_proc(cp)
+        if kv.get("all", "-") != "-":
+            out["ms"] += [float(x) for x in kv["all"].split(",")]
+        out["records"].append(int(kv.get("records", "0")))
+        note(f"cut rep {rep + 1}/{REPS} {transport}: {kv.get('all')} ms" +
+             ("" if kv.get("ok") == "1" else f"; fail {kv.get('why')}"))
+        if kv.get("ok") != "1":
+            out["why"] = kv.get("why", "?")
+            break
+    return out
+
+
+def ht_cell(runs, key):
+    """httptunnel's figure: the median, and what it reached when a run did
+    not finish."""
+    vals = [t[key] for t in runs if key in t]
+    short = [t for t in runs if "why" in t]
+    s = cell(vals, short[0]["why"] if short and not vals else None)
+    if short and vals:
+        t = short[0]
+        s += (f" ({len(short)} of {len(runs)} runs short: reached {t['got'] / MIB:.2f} of"
+              f" {t['want'] / MIB:.2f} MiB in {t['secs']:.1f} s"
+              f"{'' if t['why'].startswith('sink got') else ', ' + t['why']})")
+    return s
+
+
+def serve_notes(sections):
+    """The notes on the culvert serve sections."""
+    out = []
+    if "proxy" in sections:
+        out.append(
+            "- culvert serve as a CONNECT proxy: `culvert serve --listen 127.0.0.1:PORT --allow"
+            " '127.0.0.1:*'`, tinyproxy (no ConnectPort: CONNECT to any port), squid (as above)"
+            " and the ideal splice proxy (its -t twin: a thread per direction, in one process)."
+            f" Each run starts each proxy afresh twice: for {LISTEN_N} tunnels at once (swarm -c:"
+            " HTTP CONNECT, then as in listen mode; RSS per tunnel = (VmRSS with all open - before)"
+            " / tunnels up), then for the transfers of the ideal client and of culvert in stdio"
+            " mode (as in the main table). Proxy CPU = utime+stime of the proxy's process tree"
+            " from /proc over the ideal client's transfers, per GiB: to the nanosecond for squid and"
+            " culvert serve, to a clock tick for the splice proxy and tinyproxy, whose threads end"
+            " with the tunnel.")
+    if "http" in sections or "stream" in sections:
+        out.append(
+            "- Tunnels to culvert serve: one culvert serve, one squid allowing CONNECT and one"
+            " denying every CONNECT (`http_access deny CONNECT` first), all for the whole section."
+            " The reference is culvert in stdio mode with -p through the squid that allows CONNECT;"
+            " the stream transport goes through the same squid, the http transport through the"
+            " one that denies CONNECT. Transfers and keystroke RTT as in the main table (for the RTT"
+            " the squids and culvert serve are moved onto the pinned CPU). Client CPU from wait4,"
+            " serve CPU from /proc, per GiB.")
+    if "http" in sections:
+        out.append(
+            "- GNU httptunnel: a fresh `hts -w -F 127.0.0.1:TARGET PORT` for every measurement (it"
+            " serves one tunnel, then reconnects to its target every few seconds), `htc -s -P"
+            f" SQUID 127.0.0.1:PORT` under drive, through the squid that denies CONNECT. Bounded:"
+            f" {HT_DOWN // MIB} MiB down, {HT_UP // 1024} KiB up, {HT_TIMEOUT} s each, RTT over"
+            f" {HT_RTT_N} round trips. htc does not exit at the end of its input: its upload rate is"
+            " the bytes the sink got over the time to the last of them when all came, else over the"
+            " whole time allowed; a short run shows what it reached.")
+    if "http" in sections or "stream" in sections:
+        out.append(
+            "- Resume: culvert --tunnel through tests/bench/cutter.c, a forwarder in front of squid"
+            " that resets every connection through it on SIGUSR1. drive cut writes a 4 KiB record"
+            " every millisecond through the tunnel to an echo target and checks each one that comes"
+            f" back; after a second of that it signals the cutter, {CUTS} times a run: the figure is"
+            " the time from the signal until the first record written after it is back. Every"
+            " record must come back, in order, once. A CONNECT tunnel has no resume: culvert"
+            " exits when its connection is cut.")
+    return out
+
+
+def tunnel_tables(sections, res, fails, cuts, have_ht):
+    runs = f"median{' ±half-range' if REPS > 1 else ''} of {REPS} runs"
+    ref = res.get(TUN_REF, {})
+    head = ("| path | download (MiB/s) | ×CONNECT | upload (MiB/s) | ×CONNECT |"
+            " keystroke RTT (µs) | ×CONNECT | client CPU ↓ (s/GiB) | client CPU ↑ (s/GiB) |"
+            " serve CPU ↓ (s/GiB) | serve CPU ↑ (s/GiB) |\n" + "|---" * 11 + "|")
+
+    def row(name):
+        r, fl = res.get(name, {}), fails.get(name, {})
+        cells = [name]
+        for key in ("down", "up", "rtt"):
+            cells += [cell(r.get(key), fl.get(key)), ratio(r.get(key), ref.get(key))]
+        for key in ("cpu_down", "cpu_up", "scpu_down", "scpu_up"):
+            cells.append(cell(r.get(key)))
+        return "| " + " | ".join(cells) + " |"
+    out = []
+    if "http" in sections:
+        out += [f"### HTTP tunnel through squid with CONNECT denied ({runs}; ×CONNECT = ratio"
+                " to a CONNECT tunnel through the same squid, CONNECT allowed there;"
+                " goals ≥ 0.5 both ways, RTT ≤ 2)", "", head, row(TUN_REF), row(TUN_HTTP)]
+        if not have_ht:
+            out.append(f"| {TUN_HT} | not installed |" + " |" * 9)
+        else:
+            r = res.get(TUN_HT, {})
+            cells = [TUN_HT]
+            for key, fig in (("down", "mib_s"), ("up", "mib_s"), ("rtt", "rtt_us")):
+                runs_ = r.get(key, [])
+                cells += [ht_cell(runs_, fig),
+                          ratio([t[fig] for t in runs_ if fig in t], ref.get(key))]
+            out.append("| " + " | ".join(cells) + " | – | – | – | – |")
+        out.append("")
+    if "stream" in sections:
+        out += [f"### Stream transport through squid ({runs}; ×CONNECT = ratio to a CONNECT"
+                " tunnel through the same squid; goals ≥ 0.9 both ways, RTT ≤ 1.2)", "",
+                head, row(TUN_REF), row(TUN_STREAM), ""]
+    if cuts:
+        out += [f"### Resume: from a cut to data flowing again ({REPS} runs of {CUTS} cuts;"
+                " a cutter in front of squid resets every connection through it)", "",
+                "| transport | median (ms) | min (ms) | max (ms) | cuts | records back, in order |",
+                "|---|---|---|---|---|---|"]
+        for name, cu in cuts.items():
+            ms = cu["ms"]
+            done = f"{len(ms)}/{REPS * CUTS}" if "why" not in cu else \
+                f"{len(ms)}/{REPS * CUTS} (fail: {cu['why']})"
+            out.append(f"| {name} | " + (" | ".join(f"{x:.1f}" for x in
+                                                     (med(ms), min(ms), max(ms))) if ms else "– | – | –") +
+                       f" | {done} | {sum(cu['records'])} |")
+        out.append("")
+    return "\n".join(out)
+
+
 # ---------------------------------------------------------------- report
 
 def fmt_abs(v):
@@ -1033,7 +1554,7 @@ def table(label, rows, results, fails, missing_rows, metrics=None):
 
 
 def main():
-    for b in ("spliceproxy", "idealclient", "target", "drive", "swarm"):
+    for b in ("spliceproxy", "idealclient", "target", "drive", "swarm", "cutter"):
         if not os.access(os.path.join(BIN, b), os.X_OK):
             sys.exit(f"bench: {BIN}/{b} missing: run make bench-build")
     if not os.environ.get("BENCH_NOINSTALL"):
@@ -1045,6 +1566,7 @@ def main():
     rows = tools()
     lrows = [] if os.environ.get("BENCH_LISTEN") == "none" else None
     proxies = [p.strip() for p in os.environ.get("BENCH_PROXIES", "splice,squid").split(",")]
+    sections = serve_sections()
     tmp = tempfile.mkdtemp(prefix="culvert-bench.")
     os.chmod(tmp, 0o755)
     t_start = time.time()
@@ -1061,8 +1583,19 @@ def main():
         sink = Sink(sinklog)
         if lrows is None:
             lrows = listen_rows(tmp)
-        if lrows:
+        if lrows or "proxy" in sections:
             _, ports["echo_many"] = start_server([os.path.join(BIN, "target"), "echo-many"])
+        if "http" in sections:
+            # GNU httptunnel: its own sizes, and a sink of its own (its
+            # server reconnects to the target every few seconds)
+            _, ports["source_ht"] = start_server([os.path.join(BIN, "target"), "source",
+                                                  str(HT_DOWN)])
+            htlog = os.path.join(tmp, "sink-ht.log")
+            _, ports["sink_ht"] = start_server([os.path.join(BIN, "target"), "sink"],
+                                               logpath=htlog)
+            ht_sink = Sink(htlog)
+        else:
+            ht_sink = None
         if "splice" in proxies:
             make_file(os.path.join(tmp, "up.bin"), SIZE)
         for proxy in proxies:
@@ -1105,6 +1638,13 @@ def main():
                 text, raw[label]["listen"] = measure_listen(label, mport, ports, sink, lrows, tmp)
                 report.append(text)
                 report.append("")
+        if "proxy" in sections:
+            text, raw["serve proxy"] = measure_serve_proxy(ports, sink, tmp)
+            report.append(text)
+            report.append("")
+        if "http" in sections or "stream" in sections:
+            text, raw["tunnels"] = measure_tunnels(ports, sink, ht_sink, tmp, sections)
+            report.append(text)
     finally:
         stop_servers()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -1156,8 +1696,7 @@ def main():
         "- One tunnel: the same forwarders, one connection from swarm moving N bytes from the source"
         " target or to the sink (time to the sink's EOF), against culvert in stdio mode under drive"
         " through the same proxy; forwarder CPU from /proc, per GiB.",
-        "- Not measured here: --tunnel (sessions over HTTP requests) against CONNECT through squid.",
-    ]))
+    ] + (serve_notes(sections) if sections else [])))
     text = "\n".join(report) + "\n"
     with open(os.path.join(BIN, "results.md"), "w") as f:
         f.write(text)

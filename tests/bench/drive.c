@@ -13,6 +13,13 @@
  *                    stdin is FILE (N bytes long) instead
  *   drive rtt   K TIMEOUT -- CMD...   K one-byte round trips (echo target)
  *   drive setup M TIMEOUT -- CMD...   M runs: spawn to first byte on stdout
+ *   drive cut   C TIMEOUT -k PID -- CMD...
+ *                    through an echo target, a 4 KiB record every
+ *                    millisecond, each checked when it comes back; after
+ *                    a second of that, SIGUSR1 to PID (a cutter), and the
+ *                    time until the first record written after the signal
+ *                    is back; C times, a second apart; then every record
+ *                    must be back, in order, once
  *
  * Prints one line of key=value pairs on stdout.  Always: ok=0|1 and, when
  * not ok, why=WORD.  down/up: t0 (CLOCK_MONOTONIC at spawn), wall (down:
@@ -20,7 +27,11 @@
  * the client from wait4(2), bytes (down -o to a device: -1, nothing
  * counts them), and up also reply=WORD (the first line
  * the client printed, e.g. the sink's count).  rtt and setup: med_us,
- * mean_us, min_us, max_us.  TIMEOUT (seconds) bounds the whole run; the
+ * mean_us, min_us, max_us.  cut: cuts, records, med_ms, min_ms,
+ * max_ms and all=MS,MS,... (the times from each signal to data flowing
+ * again), and why=noresume when one took over 30 s, why=loss, dup or
+ * corrupt when a record came back wrong.  TIMEOUT (seconds) bounds the
+ * whole run; the
  * client is killed when it passes.  The client's stderr is inherited.
  */
 #ifndef _GNU_SOURCE
@@ -611,6 +622,142 @@ run_setup(size_t m, char **argv)
 	return why == NULL ? 0 : 1;
 }
 
+#define REC		4096	/* PIPE_BUF: a write is whole or nothing */
+#define REC_PERIOD	0.001
+#define CUT_FLOW	1.0	/* seconds of data between cuts */
+#define CUT_WAIT	30.0	/* longest wait for data after a cut */
+
+/* Record seq: its number, the time it was written, then a pattern. */
+static void
+rec_fill(unsigned char *r, uint64_t seq, double t)
+{
+	size_t i;
+
+	memcpy(r, &seq, sizeof(seq));
+	memcpy(r + 8, &t, sizeof(t));
+	for (i = 16; i < REC; i++)
+		r[i] = (unsigned char)(seq * 7 + i);
+}
+
+/* A record that came back: "ok", or why it is not record want. */
+static const char *
+rec_check(const unsigned char *r, uint64_t want)
+{
+	unsigned char exp[REC];
+	uint64_t seq;
+	double t;
+
+	memcpy(&seq, r, sizeof(seq));
+	memcpy(&t, r + 8, sizeof(t));
+	if (seq < want)
+		return "dup";
+	if (seq > want)
+		return "loss";
+	rec_fill(exp, seq, t);
+	return memcmp(exp, r, REC) == 0 ? "ok" : "corrupt";
+}
+
+static int
+run_cut(size_t cuts, pid_t cutter, char **argv)
+{
+	struct child c;
+	struct pollfd pfd;
+	unsigned char out[REC], in[REC];
+	double *v, now, t_next, t_cut = 0, t_flow, wait;
+	uint64_t sent = 0, got = 0, first_after = 0;
+	size_t inlen = 0, done = 0, i;
+	ssize_t n;
+	int cutting = 0, draining = 0;
+	const char *why = NULL, *r;
+
+	if ((v = calloc(cuts, sizeof(*v))) == NULL)
+		return 1;
+	spawn(&c, argv);
+	t_next = bench_now();
+	t_flow = t_next + CUT_FLOW;
+	while (why == NULL) {
+		now = bench_now();
+		if (!draining && now >= t_next) {
+			rec_fill(out, sent, now);
+			n = write(c.in, out, REC);
+			if (n == REC)
+				sent++;
+			else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+				why = "writeerror";
+				break;
+			}
+			/* a full pipe: this record is skipped, not queued */
+			t_next += REC_PERIOD;
+			if (t_next < now)
+				t_next = now + REC_PERIOD;
+		}
+		if (!cutting && !draining && now >= t_flow && got > 0) {
+			if (done == cuts) {
+				draining = 1;
+			} else {
+				first_after = sent;
+				t_cut = bench_now();
+				if (kill(cutter, SIGUSR1) == -1) {
+					why = "kill";
+					break;
+				}
+				cutting = 1;
+			}
+		}
+		if (cutting && now - t_cut > CUT_WAIT) {
+			why = "noresume";
+			break;
+		}
+		if (draining && got == sent)
+			break;
+		if (left_ms() == 0) {
+			why = "timeout";
+			break;
+		}
+		wait = draining ? 0.1 : t_next - bench_now();
+		pfd.fd = c.out;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, wait <= 0 ? 0 : (int)(wait * 1000) + 1) <= 0)
+			continue;
+		while ((n = read(c.out, in + inlen, REC - inlen)) > 0) {
+			inlen += (size_t)n;
+			if (inlen < REC)
+				continue;
+			inlen = 0;
+			if (strcmp(r = rec_check(in, got), "ok") != 0) {
+				why = r;
+				break;
+			}
+			got++;
+			if (cutting && got > first_after) {
+				v[done++] = bench_now() - t_cut;
+				cutting = 0;
+				t_flow = bench_now() + CUT_FLOW;
+			}
+		}
+		if (why == NULL && (n == 0 || (n == -1 && errno != EAGAIN &&
+		    errno != EINTR)))
+			why = n == 0 ? "closed" : "readerror";
+	}
+	close_fd(&c.in);
+	close_fd(&c.out);
+	reap(&c, 1.0);
+	printf("ok=%d%s%s cuts=%zu records=%" PRIu64 " all=", why == NULL,
+	    why ? " why=" : "", why ? why : "", done, got);
+	for (i = 0; i < done; i++)
+		printf("%s%.1f", i ? "," : "", v[i] * 1e3);
+	if (done == 0)
+		printf("-");
+	qsort(v, done, sizeof(*v), cmp_double);
+	printf(" med_ms=%.1f min_ms=%.1f max_ms=%.1f",
+	    done ? v[done / 2] * 1e3 : 0, done ? v[0] * 1e3 : 0,
+	    done ? v[done - 1] * 1e3 : 0);
+	print_usage(&c);
+	printf("\n");
+	free(v);
+	return why == NULL ? 0 : 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -618,22 +765,30 @@ main(int argc, char *argv[])
 	double timeout;
 	char *end;
 	const char *infile = NULL, *outfile = NULL;
+	long cutter = 0;
 	size_t i;
 	int cmd = 4;
 
 	while (cmd + 1 < argc && (strcmp(argv[cmd], "-i") == 0 ||
-	    strcmp(argv[cmd], "-o") == 0)) {
+	    strcmp(argv[cmd], "-o") == 0 || strcmp(argv[cmd], "-k") == 0)) {
 		if (argv[cmd][1] == 'i')
 			infile = argv[cmd + 1];
-		else
+		else if (argv[cmd][1] == 'o')
 			outfile = argv[cmd + 1];
+		else {
+			cutter = strtol(argv[cmd + 1], &end, 10);
+			if (*end != '\0' || cutter <= 0)
+				cutter = -1;
+		}
 		cmd += 2;
 	}
 	if (argc < cmd + 2 || strcmp(argv[cmd], "--") != 0 ||
 	    (infile != NULL && strcmp(argv[1], "up") != 0) ||
-	    (outfile != NULL && strcmp(argv[1], "down") != 0)) {
+	    (outfile != NULL && strcmp(argv[1], "down") != 0) ||
+	    ((cutter != 0) != (strcmp(argv[1], "cut") == 0)) || cutter < 0) {
 		fprintf(stderr, "usage: drive down|up|rtt|setup N TIMEOUT "
-		    "[-i FILE | -o FILE] -- CMD...\n");
+		    "[-i FILE | -o FILE] -- CMD...\n"
+		    "       drive cut N TIMEOUT -k PID -- CMD...\n");
 		return 2;
 	}
 	errno = 0;
@@ -661,6 +816,8 @@ main(int argc, char *argv[])
 		return run_rtt((size_t)n, argv + cmd + 1);
 	if (strcmp(argv[1], "setup") == 0)
 		return run_setup((size_t)n, argv + cmd + 1);
+	if (strcmp(argv[1], "cut") == 0)
+		return run_cut((size_t)n, (pid_t)cutter, argv + cmd + 1);
 	fprintf(stderr, "drive: unknown mode %s\n", argv[1]);
 	return 2;
 }

@@ -2,13 +2,14 @@
  * swarm: many clients at once through a local forwarder (culvert -L or
  * -D, cntlm, socat), from one process and one epoll loop.
  *
- *   swarm [-w] [-5 HOST:PORT] echo N SIZE TIMEOUT FHOST FPORT
- *   swarm [-5 HOST:PORT] down N SIZE TIMEOUT FHOST FPORT
- *   swarm [-5 HOST:PORT] up N SIZE TIMEOUT FHOST FPORT
+ *   swarm [-w] [-5 HOST:PORT | -c HOST:PORT] echo N SIZE TIMEOUT FHOST FPORT
+ *   swarm [-5 HOST:PORT | -c HOST:PORT] down N SIZE TIMEOUT FHOST FPORT
+ *   swarm [-5 HOST:PORT | -c HOST:PORT] up N SIZE TIMEOUT FHOST FPORT
  *
  * All N connections to FHOST:FPORT are started at once (non-blocking
  * connects in one go).  With -5, each first asks for HOST:PORT with
- * SOCKS5 (no authentication, CONNECT, an IPv4 address).
+ * SOCKS5 (no authentication, CONNECT, an IPv4 address); with -c, with
+ * an HTTP CONNECT request (FHOST:FPORT is then an HTTP proxy).
  *
  *   echo  (an echo target behind the forwarder)  Set-up: each tunnel
  *         sends one byte and waits for it to come back.  Then each
@@ -64,6 +65,7 @@
 #define PIPE_SIZE	(1024 * 1024)
 #define MAX_EVENTS	256
 #define SOCKS_REPLY_MAX	(4 + 1 + 255 + 2)
+#define HEAD_MAX	1024	/* the proxy's CONNECT response head */
 
 enum mode { M_ECHO, M_DOWN, M_UP };
 
@@ -71,6 +73,7 @@ enum state {
 	S_CONNECTING,
 	S_GREET,	/* SOCKS5 greeting sent, method reply awaited */
 	S_REQUEST,	/* SOCKS5 request sent, reply awaited */
+	S_HEAD,		/* CONNECT sent, the response head awaited */
 	S_PROBE,	/* one byte sent, its echo awaited */
 	S_IDLE,		/* up, waiting for the data phase */
 	S_DATA,
@@ -86,7 +89,7 @@ struct conn {
 	uint64_t	sent, got;
 	int		shut;		/* up: SHUT_WR done */
 	double		t_up;		/* seconds from t0 to the tunnel up */
-	unsigned char	reply[SOCKS_REPLY_MAX];
+	unsigned char	reply[HEAD_MAX];
 	size_t		replylen;
 };
 
@@ -96,8 +99,9 @@ static size_t nconn;
 static uint64_t size;
 static int ep;
 static int txpipe[2], rxpipe[2], devnull;
-static int use_socks;
+static int use_socks, use_connect;
 static struct sockaddr_in socks_target;
+static char connect_req[256];
 static char pattern[CHUNK];
 static const char *first_why;	/* why the first failed connection failed */
 static size_t nstate[S_COUNT];	/* connections in each state */
@@ -169,6 +173,15 @@ connected(struct conn *c)
 	static const unsigned char greet[] = { 5, 1, 0 };
 	unsigned char req[10];
 
+	if (use_connect) {
+		if (send_small(c, connect_req, strlen(connect_req),
+		    "connect-send") == 0) {
+			set_state(c, S_HEAD);
+			c->replylen = 0;
+			watch(c, EPOLLIN);
+		}
+		return;
+	}
 	if (!use_socks) {
 		tunnel_open(c);
 		return;
@@ -233,6 +246,45 @@ socks_read(struct conn *c)
 		return;		/* now the length is known */
 	if (c->reply[0] != 5 || c->reply[1] != 0) {
 		fail(c, "socks-refused");
+		return;
+	}
+	tunnel_open(c);
+}
+
+/*
+ * Read the CONNECT response head, never a byte past it (a source target
+ * sends at once): while the last bytes read match the first m bytes of
+ * CRLF CRLF, at least 4 - m more belong to the head.
+ */
+static void
+head_read(struct conn *c)
+{
+	static const char end[] = "\r\n\r\n";
+	size_t m;
+	ssize_t n;
+
+	for (m = 3; m > 0; m--)
+		if (c->replylen >= m &&
+		    memcmp(c->reply + c->replylen - m, end, m) == 0)
+			break;
+	if (c->replylen + 4 - m >= sizeof(c->reply)) {
+		fail(c, "head-too-long");
+		return;
+	}
+	n = recv(c->fd, c->reply + c->replylen, 4 - m, MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		fail(c, "head-closed");
+		return;
+	}
+	c->replylen += (size_t)n;
+	if (c->replylen < 4 || memcmp(c->reply + c->replylen - 4, end, 4) != 0)
+		return;
+	/* "HTTP/1.x 2xx " */
+	if (c->replylen < 13 || memcmp(c->reply, "HTTP/1.", 7) != 0 ||
+	    c->reply[9] != '2') {
+		fail(c, "connect-refused");
 		return;
 	}
 	tunnel_open(c);
@@ -379,6 +431,9 @@ step(struct conn *c, uint32_t ev, double now, double t0, double *tlast)
 	case S_GREET:
 	case S_REQUEST:
 		socks_read(c);
+		return;
+	case S_HEAD:
+		head_read(c);
 		return;
 	case S_PROBE:
 		n = recv(c->fd, &b, 1, MSG_DONTWAIT);
@@ -598,8 +653,8 @@ parse_addr(const char *host, const char *port, struct sockaddr_in *sin)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: swarm [-w] [-5 HOST:PORT] echo|down|up N SIZE "
-	    "TIMEOUT FHOST FPORT\n");
+	fprintf(stderr, "usage: swarm [-w] [-5 HOST:PORT | -c HOST:PORT] "
+	    "echo|down|up N SIZE TIMEOUT FHOST FPORT\n");
 	exit(2);
 }
 
@@ -613,7 +668,7 @@ main(int argc, char *argv[])
 	char *end, *colon;
 	int ch, wait = 0;
 
-	while ((ch = getopt(argc, argv, "w5:")) != -1) {
+	while ((ch = getopt(argc, argv, "w5:c:")) != -1) {
 		switch (ch) {
 		case 'w':
 			wait = 1;
@@ -626,13 +681,21 @@ main(int argc, char *argv[])
 				usage();
 			use_socks = 1;
 			break;
+		case 'c':
+			if (strlen(optarg) > 64)
+				usage();
+			snprintf(connect_req, sizeof(connect_req),
+			    "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n",
+			    optarg, optarg);
+			use_connect = 1;
+			break;
 		default:
 			usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 6)
+	if (argc != 6 || (use_socks && use_connect))
 		usage();
 	if (strcmp(argv[0], "echo") == 0)
 		mode = M_ECHO;

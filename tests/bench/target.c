@@ -3,10 +3,11 @@
  *
  *   target source N   each connection gets N bytes, then the socket closes
  *   target sink       each connection is read to EOF; then one line
- *                     "COUNT T_EOF STATUS" goes to stdout (T_EOF is
- *                     CLOCK_MONOTONIC seconds at EOF, STATUS ok or the
- *                     errno text), "COUNT\n" is sent back on the socket
- *                     and the socket closes
+ *                     "COUNT T_EOF T_LAST STATUS" goes to stdout (T_EOF
+ *                     and T_LAST are CLOCK_MONOTONIC seconds at EOF and
+ *                     at the last byte, 0 when none came; STATUS ok or
+ *                     the errno text), "COUNT\n" is sent back on the
+ *                     socket and the socket closes
  *   target echo       each connection gets back what it sends
  *   target echo-many  the same for thousands of connections at once, all
  *                     in one process with epoll(7): fork(2) would cost
@@ -97,7 +98,7 @@ serve_sink(int s)
 	ssize_t m, k;
 	char line[128];
 	int len, err = 0;
-	double t;
+	double t, tlast = 0;
 
 	devnull = open("/dev/null", O_WRONLY);
 	if (pipe2(p, 0) == -1 || devnull == -1)
@@ -111,6 +112,7 @@ serve_sink(int s)
 			m = read(s, chunk, sizeof(chunk));
 			if (m > 0) {
 				count += (uint64_t)m;
+				tlast = bench_now();
 				continue;
 			}
 		}
@@ -121,6 +123,7 @@ serve_sink(int s)
 		if (m == 0)
 			break;
 		count += (uint64_t)m;
+		tlast = bench_now();
 		while (m > 0) {
 			k = splice(p[0], NULL, devnull, NULL, (size_t)m,
 			    SPLICE_F_MOVE);
@@ -132,8 +135,8 @@ serve_sink(int s)
 		}
 	}
 	t = bench_now();
-	len = snprintf(line, sizeof(line), "%" PRIu64 " %.6f %s\n", count, t,
-	    err ? strerror(err) : "ok");
+	len = snprintf(line, sizeof(line), "%" PRIu64 " %.6f %.6f %s\n", count,
+	    t, tlast, err ? strerror(err) : "ok");
 	if (len > 0)
 		(void)bench_write_all(STDOUT_FILENO, line, (size_t)len);
 	len = snprintf(line, sizeof(line), "%" PRIu64 "\n", count);
