@@ -206,9 +206,9 @@ assert_stderr_has() {
 	wait_log A 'started without --allow rules'
 }
 
-# A request that passes authentication and does nothing: closing a
+# A request that passes authentication and does nothing: data for a
 # session that does not exist (410).
-NOSUCH="/culvert/close?s=00000000000000000000000000000000"
+NOSUCH="/culvert/up?s=00000000000000000000000000000000&o=0"
 
 @test "requests without a valid X-Culvert-Auth get 401 and a log line" {
 	# a good signature passes (410: no such session)

@@ -28,6 +28,16 @@ struct loop_ops {
 
 struct loop;
 
+/* Fill one pollfd slot; returns 1, the slots used. */
+static inline size_t
+pollfd_set(struct pollfd *p, int fd, short events)
+{
+	p->fd = fd;
+	p->events = events;
+	p->revents = 0;
+	return 1;
+}
+
 struct loop	*loop_new(void);
 /* Add obj; 0, or -1 when out of memory. */
 int		 loop_add(struct loop *, const struct loop_ops *, void *obj);

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/loop.h"
 #include "io/net.h"
 #include "route/target.h"
 #include "util/clock.h"
@@ -170,12 +172,8 @@ connector_pollfds(const struct connector *c, struct pollfd *pfd)
 	size_t i, n = 0;
 
 	for (i = 0; i < CONNECT_INFLIGHT_MAX; i++) {
-		if (c->fd[i] == -1)
-			continue;
-		pfd[n].fd = c->fd[i];
-		pfd[n].events = POLLOUT;
-		pfd[n].revents = 0;
-		n++;
+		if (c->fd[i] != -1)
+			n += pollfd_set(&pfd[n], c->fd[i], POLLOUT);
 	}
 	return n;
 }
@@ -258,4 +256,42 @@ connector_free(struct connector *c)
 			close(c->fd[i]);
 			c->fd[i] = -1;
 		}
+}
+
+int
+net_listen(const char *addr, unsigned port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)&ss;
+	socklen_t len;
+	int one = 1, fd, err;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*s6);
+	} else {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if (net_own_fd(fd) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
+	    bind(fd, (struct sockaddr *)&ss, len) == -1 ||
+	    listen(fd, NET_BACKLOG) == -1) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
 }

@@ -55,6 +55,14 @@ void	connector_free(struct connector *c);
 /* "192.0.2.1:80" or "[2001:db8::1]:80" for a socket address. */
 void	net_format_addr(const struct addrinfo *ai, unsigned port, char *buf,
 	    size_t len);
+#define NET_BACKLOG	4096	/* the kernel caps it at somaxconn */
+
+/*
+ * A listening TCP socket on the address literal addr and port
+ * (non-blocking, close-on-exec, SO_REUSEADDR, IPv6 only for an IPv6
+ * address), or -1 with errno.
+ */
+int	net_listen(const char *addr, unsigned port);
 /* Set TCP_NODELAY; errors ignored (not every socket is TCP). */
 void	net_nodelay(int fd);
 /* Make fd non-blocking and close-on-exec; 0 or -1 with errno. */

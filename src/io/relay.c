@@ -533,7 +533,7 @@ relay_free(struct relay *r)
 	dir_free(&r->down);
 }
 
-void
+size_t
 relay_pollfds(struct relay *r, struct pollfd *pfd)
 {
 	pfd[SLOT_IN].fd = dir_wants_src(&r->up) ? r->in : -1;
@@ -558,6 +558,7 @@ relay_pollfds(struct relay *r, struct pollfd *pfd)
 	pfd[SLOT_AUX].events = POLLIN;
 	for (int i = 0; i < SLOT_MAX; i++)
 		pfd[i].revents = 0;
+	return SLOT_MAX;
 }
 
 static int

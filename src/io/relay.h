@@ -95,8 +95,8 @@ struct relay_config {
  */
 int	relay_init(struct relay *r, int in, int out, int netin, int netout,
 	    const struct relay_config *);
-/* Fill pfd[SLOT_MAX] with what the relay waits for. */
-void	relay_pollfds(struct relay *r, struct pollfd *pfd);
+/* Fill pfd[SLOT_MAX] with what the relay waits for; returns SLOT_MAX. */
+size_t	relay_pollfds(struct relay *r, struct pollfd *pfd);
 /*
  * Act on poll()'s answer.  Returns 1 while running, 0 when the relay is
  * finished normally, -1 on an I/O error (r->err, r->errwhat).

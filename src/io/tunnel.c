@@ -31,6 +31,7 @@
 
 #include "crypto/wipe.h"
 #include "io/child.h"
+#include "io/loop.h"
 #include "io/net.h"
 #include "io/resolve.h"
 #include "io/tunnel.h"
@@ -1090,23 +1091,16 @@ tunnel_new(struct route *r, const struct target *target,
 static size_t
 step_pollfds(struct tunnel *t, struct pollfd *pfd)
 {
-	pfd[0].revents = 0;
 	switch (t->state) {
 	case T_RESOLVE:
 	case T_NEXT:
-		pfd[0].fd = resolve_fd(t->res);
-		pfd[0].events = POLLIN;
-		return 1;
+		return pollfd_set(pfd, resolve_fd(t->res), POLLIN);
 	case T_CONNECT:
 		return connector_pollfds(&t->conn, pfd);
 	case T_SEND:
-		pfd[0].fd = t->tr.wfd;
-		pfd[0].events = POLLOUT;
-		return 1;
+		return pollfd_set(pfd, t->tr.wfd, POLLOUT);
 	case T_RECV:
-		pfd[0].fd = t->tr.rfd;
-		pfd[0].events = POLLIN;
-		return 1;
+		return pollfd_set(pfd, t->tr.rfd, POLLIN);
 	default:
 		return 0;
 	}
@@ -1118,12 +1112,8 @@ tunnel_pollfds(struct tunnel *t, struct pollfd *pfd)
 	size_t n = step_pollfds(t, pfd);
 
 	/* A child's stderr is read all along, so it never blocks on it. */
-	if (t->have_tr && t->tr.child.err != -1) {
-		pfd[n].fd = t->tr.child.err;
-		pfd[n].events = POLLIN;
-		pfd[n].revents = 0;
-		n++;
-	}
+	if (t->have_tr && t->tr.child.err != -1)
+		n += pollfd_set(&pfd[n], t->tr.child.err, POLLIN);
 	return n;
 }
 

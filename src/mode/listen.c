@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "cli/config.h"
+#include "cli/token.h"
 #include "io/child.h"
 #include "io/loop.h"
 #include "io/net.h"
@@ -57,7 +58,6 @@
 #define PRE_MAX			4096	/* a client's bytes before its tunnel */
 #define LISTEN_BUFSIZE		(16 * 1024)	/* memory path, per direction */
 #define FDS_PER_TUNNEL		6	/* two sockets, two splice pipes */
-#define LISTEN_BACKLOG		4096	/* the kernel caps it at somaxconn */
 
 enum cstate { C_REQUEST, C_TUNNEL, C_REPLY, C_RELAY, C_SESSION };
 
@@ -341,6 +341,22 @@ tunnel_failed(struct conn *c)
 		conn_close(c, "upstream failed");
 }
 
+/* Run the tunnel machine on poll()'s answer and act on its outcome. */
+static void
+tunnel_step(struct conn *c, const struct pollfd *pfd, size_t n)
+{
+	switch (tunnel_events(c->t, pfd, n)) {
+	case TUNNEL_UP:
+		tunnel_up(c);
+		break;
+	case TUNNEL_FAILED:
+		tunnel_failed(c);
+		break;
+	case TUNNEL_BUSY:
+		break;
+	}
+}
+
 static void
 bad_entry(const char *entry, void *arg)
 {
@@ -443,16 +459,7 @@ open_tunnel(struct conn *c)
 		return;
 	}
 	c->state = C_TUNNEL;
-	switch (tunnel_events(c->t, NULL, 0)) {
-	case TUNNEL_UP:
-		tunnel_up(c);
-		break;
-	case TUNNEL_FAILED:
-		tunnel_failed(c);
-		break;
-	case TUNNEL_BUSY:
-		break;
-	}
+	tunnel_step(c, NULL, 0);
 }
 
 /* Read the client's request (-D). */
@@ -520,20 +527,13 @@ conn_pollfds(void *obj, struct pollfd *pfd)
 
 	switch (c->state) {
 	case C_REQUEST:
-		pfd[0].fd = c->fd;
-		pfd[0].events = POLLIN;
-		pfd[0].revents = 0;
-		return 1;
+		return pollfd_set(pfd, c->fd, POLLIN);
 	case C_TUNNEL:
 		return tunnel_pollfds(c->t, pfd);
 	case C_REPLY:
-		pfd[0].fd = c->fd;
-		pfd[0].events = POLLOUT;
-		pfd[0].revents = 0;
-		return 1;
+		return pollfd_set(pfd, c->fd, POLLOUT);
 	case C_RELAY:
-		relay_pollfds(&c->r, pfd);
-		return SLOT_MAX;
+		return relay_pollfds(&c->r, pfd);
 	case C_SESSION:
 		return tclient_pollfds(c->tc, pfd);
 	}
@@ -573,16 +573,7 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 			    request_ms(c->l));
 		return;
 	case C_TUNNEL:
-		switch (tunnel_events(c->t, pfd, n)) {
-		case TUNNEL_UP:
-			tunnel_up(c);
-			break;
-		case TUNNEL_FAILED:
-			tunnel_failed(c);
-			break;
-		case TUNNEL_BUSY:
-			break;
-		}
+		tunnel_step(c, pfd, n);
 		return;
 	case C_REPLY:
 		if (clock_ms() >= c->deadline) {
@@ -699,10 +690,7 @@ listener_pollfds(void *obj, struct pollfd *pfd)
 
 	if (l->fd == -1 || l->paused_until > clock_ms())
 		return 0;
-	pfd[0].fd = l->fd;
-	pfd[0].events = POLLIN;
-	pfd[0].revents = 0;
-	return 1;
+	return pollfd_set(pfd, l->fd, POLLIN);
 }
 
 static long long
@@ -766,37 +754,12 @@ static const struct loop_ops listener_ops = {
 static int
 listener_bind(struct listener *l)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int one = 1, fd;
+	int fd;
 
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, l->spec.bind,
-	    &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)
-		    l->spec.port);
-		len = sizeof(struct sockaddr_in);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		(void)inet_pton(AF_INET6, l->spec.bind, &s6->sin6_addr);
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)l->spec.port);
-		len = sizeof(*s6);
-	}
-	if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) == -1 ||
-	    net_own_fd(fd) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
-	    -1 || (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
-	    IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
-	    bind(fd, (struct sockaddr *)&ss, len) == -1 ||
-	    listen(fd, LISTEN_BACKLOG) == -1) {
+	if ((fd = net_listen(l->spec.bind, l->spec.port)) == -1) {
 		log_error("cannot listen on %s: %s%s", l->name,
 		    strerror(errno), errno == EADDRINUSE ? " (another program "
 		    "uses the port; pick another)" : "");
-		if (fd != -1)
-			close(fd);
 		return -1;
 	}
 	l->fd = fd;
@@ -1188,8 +1151,8 @@ mode_listen(struct options *o)
 		    getenv("CULVERT_TOKEN_FILE");
 		struct failure f;
 
-		if (tf != NULL && *tf != '\0' && tclient_token(tf, srv.token,
-		    &srv.toklen, &f) == -1) {
+		if (tf != NULL && *tf != '\0' && token_read(tf, srv.token,
+		    &srv.toklen, 1, &f) == -1) {
 			log_error("%s", f.msg);
 			return EXIT_USAGE;
 		}

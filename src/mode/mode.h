@@ -122,9 +122,6 @@ const struct failure *tclient_failure(const struct tclient *);
 void		 tclient_counts(const struct tclient *, unsigned long long *up,
 		    unsigned long long *down);
 void		 tclient_free(struct tclient *);
-/* Read a token file (mode 600 or stricter); 0, or -1 with f set. */
-int		 tclient_token(const char *path, unsigned char *token,
-		    size_t *toklen, struct failure *f);
 
 int	mode_stdio(struct options *);
 int	mode_listen(struct options *);

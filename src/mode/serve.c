@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "cli/config.h"
+#include "cli/token.h"
 #include "crypto/hash.h"
 #include "crypto/wipe.h"
 #include "io/loop.h"
@@ -51,6 +52,7 @@
 #include "proto/session.h"
 #include "route/allow.h"
 #include "route/target.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "util/num.h"
 #include "util/random.h"
@@ -250,11 +252,8 @@ session_pollfds(void *obj, struct pollfd *pfd)
 		ev |= POLLIN;
 	if (s->uplen > 0)
 		ev |= POLLOUT;
-	if (ev != 0) {
-		pfd[n].fd = s->fd;
-		pfd[n].events = ev;
-		pfd[n++].revents = 0;
-	}
+	if (ev != 0)
+		n += pollfd_set(&pfd[n], s->fd, ev);
 	return n;
 }
 
@@ -441,20 +440,7 @@ session_new(struct server *srv, struct sconn *c, int fd)
 static int
 out_room(struct sconn *c, size_t more)
 {
-	if (c->outlen + more <= c->outcap)
-		return 0;
-	{
-		size_t cap = c->outcap == 0 ? 4096 : c->outcap;
-		unsigned char *n;
-
-		while (cap < c->outlen + more)
-			cap *= 2;
-		if ((n = realloc(c->out, cap)) == NULL)
-			return -1;
-		c->out = n;
-		c->outcap = cap;
-	}
-	return 0;
+	return buf_grow(&c->out, &c->outcap, c->outlen + more);
 }
 
 static void out_printf(struct sconn *, const char *, ...)
@@ -1078,10 +1064,18 @@ dispatch(struct sconn *c)
 		c->action = A_UP;
 		answer_up(c, query);
 	} else if (nl == 5 && strncmp(name, "close", 5) == 0) {
-		struct session *s = request_session(c, query);
+		char id[SESS_ID_LEN + 2];
+		struct session *s;
 
 		c->action = A_CLOSE;
-		if (s != NULL) {
+		/* Closing a session that has already ended is no error. */
+		if (sess_query(query, "s", id, sizeof(id)) == 0 &&
+		    sess_is_hex(id, SESS_ID_LEN) &&
+		    (s = session_find(c->srv, id)) == NULL) {
+			log_info("[%lu] %s: close of session %.8s, already over",
+			    c->id, c->peer, id);
+			respond(c, 200, "", NULL, 0);
+		} else if ((s = request_session(c, query)) != NULL) {
 			session_end(s, "closed by the client");
 			respond(c, 200, "", NULL, 0);
 		}
@@ -1424,35 +1418,25 @@ conn_pollfds(void *obj, struct pollfd *pfd)
 {
 	struct sconn *c = obj;
 
-	pfd[0].fd = c->fd;
-	pfd[0].revents = 0;
 	switch (c->state) {
 	case S_HEAD:
 	case S_BODY:
 	case S_LINGER:
-		pfd[0].events = POLLIN;
-		return 1;
+		return pollfd_set(pfd, c->fd, POLLIN);
 	case S_WAIT:
 		/* once the next request has begun, only the timer and errors */
-		pfd[0].events = c->inlen == 0 ? POLLIN : 0;
-		return 1;
+		return pollfd_set(pfd, c->fd, c->inlen == 0 ? POLLIN : 0);
 	case S_RESPOND:
-		pfd[0].events = POLLOUT;
-		return 1;
+		return pollfd_set(pfd, c->fd, POLLOUT);
 	case S_STREAM:
-		pfd[0].events = (stream_blocked(c) ? 0 : POLLIN) |
-		    (c->outoff < c->outlen ? POLLOUT : 0);
-		return 1;
+		return pollfd_set(pfd, c->fd, (short)((stream_blocked(c) ? 0 :
+		    POLLIN) | (c->outoff < c->outlen ? POLLOUT : 0)));
 	case S_OPEN:
-		if (c->res != NULL) {
-			pfd[0].fd = resolve_fd(c->res);
-			pfd[0].events = POLLIN;
-			return 1;
-		}
+		if (c->res != NULL)
+			return pollfd_set(pfd, resolve_fd(c->res), POLLIN);
 		return connector_pollfds(&c->conn, pfd);
 	case S_RELAY:
-		relay_pollfds(&c->r, pfd);
-		return SLOT_MAX;
+		return relay_pollfds(&c->r, pfd);
 	}
 	return 0;
 }
@@ -1627,10 +1611,7 @@ listener_pollfds(void *obj, struct pollfd *pfd)
 
 	if (srv->lfd == -1)
 		return 0;
-	pfd[0].fd = srv->lfd;
-	pfd[0].events = POLLIN;
-	pfd[0].revents = 0;
-	return 1;
+	return pollfd_set(pfd, srv->lfd, POLLIN);
 }
 
 static long long
@@ -1702,44 +1683,6 @@ static const struct loop_ops listener_ops = {
 
 /* -- start -------------------------------------------------------- */
 
-/* Read the token file, refusing one others can read. */
-static int
-read_token(struct server *srv, const char *path)
-{
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		log_error("cannot open --token-file %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 077) != 0 || (st.st_uid != getuid() &&
-	    st.st_uid != 0)) {
-		close(fd);
-		log_error("--token-file %s must be a regular file of yours "
-		    "with mode 600 (chmod 600 %s)", path, path);
-		return -1;
-	}
-	n = read(fd, srv->token, sizeof(srv->token));
-	close(fd);
-	while (n > 0 && (srv->token[n - 1] == '\n' || srv->token[n - 1] ==
-	    '\r'))
-		n--;
-	if (n < 16) {
-		wipe(srv->token, sizeof(srv->token));
-		log_error("--token-file %s holds less than 16 bytes: make a "
-		    "long random token (e.g. head -c 32 /dev/urandom | base64)",
-		    path);
-		return -1;
-	}
-	srv->toklen = (size_t)n;
-	srv->have_token = true;
-	return 0;
-}
-
 static int
 read_allow_file(struct server *srv, const char *path)
 {
@@ -1778,12 +1721,9 @@ static int
 serve_listen(struct server *srv)
 {
 	const struct serve_options *so = srv->so;
-	struct sockaddr_storage ss;
-	socklen_t len;
 	char bind_s[64];
 	unsigned port;
 	char err[300];
-	int one = 1;
 
 	if (config_parse_bind(so->listen, bind_s, sizeof(bind_s), &port, err,
 	    sizeof(err)) == -1) {
@@ -1797,26 +1737,8 @@ serve_listen(struct server *srv)
 		    "--insecure-no-token if something else guards it", bind_s);
 		return -1;
 	}
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, bind_s, &((struct sockaddr_in *)&ss)->sin_addr)
-	    == 1) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-		len = sizeof(struct sockaddr_in);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		(void)inet_pton(AF_INET6, bind_s, &s6->sin6_addr);
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*s6);
-	}
 	target_format(bind_s, port, srv->name, sizeof(srv->name));
-	if ((srv->lfd = socket(ss.ss_family, SOCK_STREAM, 0)) == -1 ||
-	    net_own_fd(srv->lfd) == -1 ||
-	    setsockopt(srv->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))
-	    == -1 || bind(srv->lfd, (struct sockaddr *)&ss, len) == -1 ||
-	    listen(srv->lfd, 4096) == -1) {
+	if ((srv->lfd = net_listen(bind_s, port)) == -1) {
 		log_error("cannot listen on %s: %s", srv->name,
 		    strerror(errno));
 		return -1;
@@ -1832,6 +1754,7 @@ int
 mode_serve(const struct serve_options *so)
 {
 	struct server srv;
+	struct failure tf;
 	char err[300];
 	size_t i;
 	int rc = EXIT_OK;
@@ -1848,10 +1771,18 @@ mode_serve(const struct serve_options *so)
 			rc = EXIT_USAGE;
 			goto out;
 		}
+	if (so->token_file != NULL) {
+		if (token_read(so->token_file, srv.token, &srv.toklen, 16,
+		    &tf) == -1) {
+			log_error("%s", tf.msg);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		srv.have_token = true;
+	}
 	if ((so->allow_file != NULL && read_allow_file(&srv, so->allow_file)
-	    == -1) || (so->token_file != NULL && read_token(&srv,
-	    so->token_file) == -1) || nonce_cache_init(&srv.nonces,
-	    NONCES_MAX) == -1 || serve_listen(&srv) == -1) {
+	    == -1) || nonce_cache_init(&srv.nonces, NONCES_MAX) == -1 ||
+	    serve_listen(&srv) == -1) {
 		rc = EXIT_USAGE;
 		goto out;
 	}

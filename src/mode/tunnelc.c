@@ -31,6 +31,8 @@
 
 #include "crypto/hash.h"
 #include "crypto/wipe.h"
+#include "cli/token.h"
+#include "io/loop.h"
 #include "io/relay.h"
 #include "io/transport.h"
 #include "io/tunnel.h"
@@ -40,6 +42,7 @@
 #include "route/noproxy.h"
 #include "route/proxyenv.h"
 #include "util/log.h"
+#include "util/buf.h"
 #include "util/num.h"
 #include "util/random.h"
 
@@ -442,22 +445,6 @@ server_refused(struct conn *c)
 
 /* -- frames (stream) ------------------------------------------------ */
 
-static int
-grow(unsigned char **p, size_t *cap, size_t need)
-{
-	size_t n = *cap == 0 ? 65536 : *cap;
-	unsigned char *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	if ((q = realloc(*p, n)) == NULL)
-		return -1;
-	*p = q;
-	*cap = n;
-	return 0;
-}
 
 static void
 frame_out(struct conn *c, enum sess_frame_type type, uint64_t off,
@@ -465,7 +452,7 @@ frame_out(struct conn *c, enum sess_frame_type type, uint64_t off,
 {
 	if (c->outoff > 0 && c->outoff == c->outlen)
 		c->outoff = c->outlen = 0;
-	if (grow(&c->out, &c->outcap, c->outlen + SESS_FRAME_HDR + len) == -1)
+	if (buf_grow(&c->out, &c->outcap, c->outlen + SESS_FRAME_HDR + len) == -1)
 		return;
 	c->outlen += sess_frame_header(c->out + c->outlen, type,
 	    (uint32_t)len, off);
@@ -484,7 +471,7 @@ deliver(struct tclient *cl, uint64_t off, const unsigned char *p, size_t len)
 	if (off > cl->down_off || off + len <= cl->down_off)
 		return;		/* a gap cannot happen; old bytes again */
 	skip = (size_t)(cl->down_off - off);
-	if (grow(&cl->outq, &cl->outqcap, cl->outqlen + len - skip) == -1)
+	if (buf_grow(&cl->outq, &cl->outqcap, cl->outqlen + len - skip) == -1)
 		return;
 	memcpy(cl->outq + cl->outqlen, p + skip, len - skip);
 	cl->outqlen += len - skip;
@@ -675,7 +662,7 @@ next_http_request(struct conn *c)
 	 * meanwhile an answer on the other connection may acknowledge bytes
 	 * and move cl->up: the request keeps a copy of its own.
 	 */
-	if (len > 0 && grow(&c->post, &c->postcap, len) == -1)
+	if (len > 0 && buf_grow(&c->post, &c->postcap, len) == -1)
 		return false;
 	if (len > 0)
 		memcpy(c->post, cl->up, len);
@@ -800,9 +787,9 @@ conn_read(struct conn *c)
 		ssize_t n;
 
 		if (c->inlen > 0 && transport_pending(&c->tr) == 0 &&
-		    grow(&c->in, &c->incap, c->inlen + 65536) == -1)
+		    buf_grow(&c->in, &c->incap, c->inlen + 65536) == -1)
 			return;
-		if (grow(&c->in, &c->incap, c->inlen + 65536) == -1)
+		if (buf_grow(&c->in, &c->incap, c->inlen + 65536) == -1)
 			return;
 		if (transport_pending(&c->tr) > 0) {
 			/* Bytes that came with the 200: frames already. */
@@ -1008,46 +995,30 @@ conn_ready(struct conn *c)
 
 /* -- the loop --------------------------------------------------------- */
 
-
 static size_t
 conn_pollfds(struct conn *c, struct pollfd *pfd)
 {
-	size_t n = 0;
+	size_t n;
 
 	switch (c->state) {
 	case K_OPEN:
 		return tunnel_pollfds(c->t, pfd);
 	case K_SEND:
-		pfd[n].fd = c->tr.wfd;
-		pfd[n++].events = POLLOUT;
-		break;
+		return pollfd_set(pfd, c->tr.wfd, POLLOUT);
 	case K_RECV:
-		pfd[n].fd = c->tr.rfd;
-		pfd[n++].events = POLLIN;
-		break;
+		return pollfd_set(pfd, c->tr.rfd, POLLIN);
 	case K_FRAMES:
-		stream_fill(c);
-		pfd[n].fd = c->tr.rfd;
-		pfd[n++].events = c->cl->outqlen < OUTQ_MAX ? POLLIN : 0;
-		if (c->outoff < c->outlen) {
-			pfd[n].fd = c->tr.wfd;
-			pfd[n++].events = POLLOUT;
-		}
-		break;
 	case K_BYE:
-		pfd[n].fd = c->tr.rfd;
-		pfd[n++].events = POLLIN;
-		if (c->outoff < c->outlen) {
-			pfd[n].fd = c->tr.wfd;
-			pfd[n++].events = POLLOUT;
-		}
-		break;
+		if (c->state == K_FRAMES)
+			stream_fill(c);
+		n = pollfd_set(pfd, c->tr.rfd, c->state == K_BYE ||
+		    c->cl->outqlen < OUTQ_MAX ? POLLIN : 0);
+		if (c->outoff < c->outlen)
+			n += pollfd_set(&pfd[n], c->tr.wfd, POLLOUT);
+		return n;
 	default:
-		break;
+		return 0;
 	}
-	for (size_t i = 0; i < n; i++)
-		pfd[i].revents = 0;
-	return n;
 }
 
 static long long
@@ -1176,8 +1147,11 @@ say_goodbye(struct tclient *cl)
 	cl->bye = true;
 	cl->bye_until = clock_ms() + GOODBYE_MS;
 	cl->byec = NULL;
-	/* Both ways ended and acknowledged: the server has closed it. */
-	if (!cl->opened || (cl->down_eof && cl->eof_acked))
+	/*
+	 * Always, even when both ways have ended: the server may not have
+	 * heard the last acknowledgement, and would keep the session.
+	 */
+	if (!cl->opened)
 		return;
 	if (cl->transport == TT_STREAM) {
 		c = &cl->stream;
@@ -1240,13 +1214,11 @@ tclient_pollfds(struct tclient *cl, struct pollfd *pfd)
 		    "resume" : "open", cl->resume_timeout, cl->last_err);
 		cl->failed = true;
 	}
-	pfd[P_IN].fd = !cl->in_eof && !cl->hold && !cl->bye &&
-	    cl->uplen < UP_CAP &&
-	    (cl->opened || cl->transport == TT_STREAM) ? cl->in_fd : -1;
-	pfd[P_IN].events = POLLIN;
-	pfd[P_OUT].fd = cl->outqlen > 0 ? cl->out_fd : -1;
-	pfd[P_OUT].events = POLLOUT;
-	pfd[P_IN].revents = pfd[P_OUT].revents = 0;
+	(void)pollfd_set(&pfd[P_IN], !cl->in_eof && !cl->hold && !cl->bye &&
+	    cl->uplen < UP_CAP && (cl->opened || cl->transport == TT_STREAM) ?
+	    cl->in_fd : -1, POLLIN);
+	(void)pollfd_set(&pfd[P_OUT], cl->outqlen > 0 ? cl->out_fd : -1,
+	    POLLOUT);
 	for (i = 0; i < 3; i++) {
 		cl->slot[i] = used;
 		cl->cnt[i] = conn_pollfds(conns[i], pfd + used);
@@ -1397,38 +1369,6 @@ tclient_new(const struct tclient_params *p, struct failure *f)
 	return cl;
 }
 
-int
-tclient_token(const char *path, unsigned char *token, size_t *toklen,
-    struct failure *f)
-{
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		failure_set(f, FAIL_USAGE, "cannot open the token file %s: %s",
-		    path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 077) != 0 || (st.st_uid != getuid() &&
-	    st.st_uid != 0)) {
-		close(fd);
-		failure_set(f, FAIL_USAGE, "the token file %s must be a regular "
-		    "file of yours with mode 600 (chmod 600 %s)", path, path);
-		return -1;
-	}
-	n = read(fd, token, SESS_TOKEN_MAX);
-	close(fd);
-	while (n > 0 && (token[n - 1] == '\n' || token[n - 1] == '\r'))
-		n--;
-	if (n <= 0) {
-		failure_set(f, FAIL_USAGE, "the token file %s is empty", path);
-		return -1;
-	}
-	*toklen = (size_t)n;
-	return 0;
-}
 
 /*
  * stdio mode: SIGHUP (what ssh sends its ProxyCommand when it is done),
@@ -1516,8 +1456,8 @@ mode_tunnel(struct options *o)
 		goto failed;
 	tokfile = o->token_file != NULL ? o->token_file :
 	    getenv("CULVERT_TOKEN_FILE");
-	if (tokfile != NULL && *tokfile != '\0' && tclient_token(tokfile,
-	    p.token, &p.toklen, &f) == -1)
+	if (tokfile != NULL && *tokfile != '\0' && token_read(tokfile,
+	    p.token, &p.toklen, 1, &f) == -1)
 		goto failed;
 	if (make_route(&tmp, o, &f) == -1)
 		goto failed;
@@ -1539,9 +1479,7 @@ mode_tunnel(struct options *o)
 	catch_stop();
 	do {
 		n = tclient_pollfds(cl, pfd);
-		pfd[n].fd = stop_pipe[0];
-		pfd[n].events = POLLIN;
-		pfd[n].revents = 0;
+		(void)pollfd_set(&pfd[n], stop_pipe[0], POLLIN);
 		if (poll(pfd, n + 1, timer_poll_ms(tclient_timer(cl))) == -1 &&
 		    errno != EINTR) {
 			failure_set(&f, FAIL_IO, "poll: %s", strerror(errno));

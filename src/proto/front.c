@@ -66,6 +66,14 @@ put(struct front *f, const void *p, size_t len)
 	f->outlen += len;
 }
 
+/* The request is read: the tunnel can open, or the client is refused. */
+static enum front_step
+done(struct front *f, bool ok)
+{
+	f->state = ST_DONE;
+	return ok ? FRONT_REQUEST : FRONT_REJECT;
+}
+
 static enum front_step
 reject(struct front *f, const char *reason)
 {
@@ -208,11 +216,9 @@ socks5_request(struct front *f, const unsigned char *in, size_t len,
 	if (set_target(f, host, (unsigned)in[need - 2] << 8 | in[need - 1])
 	    == -1) {
 		socks5_reply(f, S5_REP_FAILURE);
-		f->state = ST_DONE;
-		return FRONT_REJECT;
+		return done(f, false);
 	}
-	f->state = ST_DONE;
-	return FRONT_REQUEST;
+	return done(f, true);
 }
 
 static enum front_step
@@ -259,11 +265,9 @@ socks4_request(struct front *f, const unsigned char *in, size_t len,
 	}
 	if (set_target(f, host, (unsigned)in[2] << 8 | in[3]) == -1) {
 		socks4_reply(f, S4_REJECTED);
-		f->state = ST_DONE;
-		return FRONT_REJECT;
+		return done(f, false);
 	}
-	f->state = ST_DONE;
-	return FRONT_REQUEST;
+	return done(f, true);
 }
 
 /* The request line "CONNECT host:port HTTP/1.x" of a complete head. */
@@ -320,11 +324,9 @@ http_request(struct front *f)
 	    sizeof(f->reason) - 12) == -1) {
 		memcpy(f->reason, "bad target: ", 12);
 		http_reply(f, 400, "Bad Request", f->reason);
-		f->state = ST_DONE;
-		return FRONT_REJECT;
+		return done(f, false);
 	}
-	f->state = ST_DONE;
-	return FRONT_REQUEST;
+	return done(f, true);
 }
 
 static enum front_step

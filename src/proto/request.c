@@ -9,6 +9,7 @@
 #include "auth/auth.h"
 #include "crypto/wipe.h"
 #include "proto/request.h"
+#include "util/buf.h"
 #include "util/num.h"
 #include "util/version.h"
 
@@ -17,22 +18,6 @@ enum { RQ_HEAD, RQ_BODY, RQ_CHUNK_SIZE, RQ_CHUNK_DATA, RQ_CHUNK_END,
 
 #define DRAIN_MAX	(1024 * 1024)	/* a 407 body read to go on */
 
-static int
-grow(unsigned char **p, size_t *cap, size_t need)
-{
-	size_t n = *cap == 0 ? 4096 : *cap;
-	unsigned char *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	if ((q = realloc(*p, n)) == NULL)
-		return -1;
-	*p = q;
-	*cap = n;
-	return 0;
-}
 
 static enum step
 build(struct request *r)
@@ -52,7 +37,7 @@ build(struct request *r)
 		    "long", r->method);
 		return STEP_FAIL;
 	}
-	if (grow(&r->out, &r->outcap, (size_t)n + r->bodylen) == -1) {
+	if (buf_grow(&r->out, &r->outcap, (size_t)n + r->bodylen) == -1) {
 		failure_set(&r->fail, FAIL_IO, "out of memory");
 		return STEP_FAIL;
 	}
@@ -183,7 +168,7 @@ keep_body(struct request *r, const unsigned char *p, size_t n)
 	if (n == 0)
 		return true;	/* rbody may still be NULL: no memcpy */
 	if (r->rlen + n > r->body_max ||
-	    grow(&r->rbody, &r->rcap, r->rlen + n) == -1) {
+	    buf_grow(&r->rbody, &r->rcap, r->rlen + n) == -1) {
 		failure_set(&r->fail, FAIL_PROTO, "the answer to %s has a body "
 		    "over %zu bytes", r->method, r->body_max);
 		return false;
@@ -299,12 +284,8 @@ request_input(struct request *r, const unsigned char *in, size_t len,
 					*semi = '\0';
 				sl = strlen(r->line);
 				for (i = 0; i < sl && i < 12; i++) {
-					int d = r->line[i];
+					int d = num_hexdigit(r->line[i]);
 
-					d = d >= '0' && d <= '9' ? d - '0' :
-					    d >= 'a' && d <= 'f' ? d - 'a' + 10 :
-					    d >= 'A' && d <= 'F' ? d - 'A' + 10 :
-					    -1;
 					if (d < 0)
 						break;
 					size = size * 16 + (unsigned)d;

@@ -248,18 +248,6 @@ sess_frame_parse(const unsigned char *in, size_t len, struct sess_frame *f,
 	return 1;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 sess_query(const char *query, const char *name, char *out, size_t outlen)
 {
@@ -278,8 +266,8 @@ sess_query(const char *query, const char *name, char *out, size_t outlen)
 				int c = (unsigned char)*v;
 
 				if (c == '%' && end - v >= 3 &&
-				    hexval(v[1]) >= 0 && hexval(v[2]) >= 0) {
-					c = hexval(v[1]) * 16 + hexval(v[2]);
+				    num_hexdigit(v[1]) >= 0 && num_hexdigit(v[2]) >= 0) {
+					c = num_hexdigit(v[1]) * 16 + num_hexdigit(v[2]);
 					v += 3;
 				} else
 					v++;

@@ -12,6 +12,7 @@
 
 #include "route/proxyurl.h"
 #include "route/target.h"
+#include "util/num.h"
 
 static const struct {
 	const char		*name;
@@ -58,17 +59,6 @@ printable(const char *s)
 	return 1;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Percent-decode [s, s+n) into out; -1 on a bad escape or overflow. */
 static int
 pct_decode(const char *s, size_t n, char *out, size_t outlen)
@@ -83,8 +73,8 @@ pct_decode(const char *s, size_t n, char *out, size_t outlen)
 
 			if (i + 2 >= n)
 				return -1;
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
+			hi = num_hexdigit((unsigned char)s[i + 1]);
+			lo = num_hexdigit((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = hi * 16 + lo;

@@ -67,3 +67,15 @@ num_parse_seconds(const char *s, double max, double *out)
 	*out = v;
 	return 0;
 }
+
+int
+num_hexdigit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

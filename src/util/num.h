@@ -25,4 +25,7 @@ int	num_parse_uint(const char *s, unsigned max, unsigned *out);
  */
 int	num_parse_seconds(const char *s, double max, double *out);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int	num_hexdigit(int c);
+
 #endif

@@ -625,7 +625,7 @@ static const struct ccase cases[] = {
 	    { S("HTTP/1.1 403 Forbidden\r\n\r\n") }, FAIL_REFUSED, 403,
 	    "=proxy refused CONNECT example.com:22: HTTP/1.1 403 Forbidden "
 	    "(many proxies allow only port 443; GitHub answers ssh on "
-	    "ssh.github.com:443)"),
+	    "ssh.github.com:443, GitLab on altssh.gitlab.com:443)"),
 	/* tests/fuzz/seeds/fuzz_handshake/http-403 */
 	FAIL("seed http-403: 403 for port 443 names the policy", &plain443,
 	    { S("HTTP/1.1 403 Forbidden\r\n\r\n") }, FAIL_REFUSED, 403,
