@@ -135,13 +135,13 @@ struct session {
 	char		 peer[INET6_ADDRSTRLEN + 8];
 	int		 fd;		/* the target */
 	uint64_t	 up_off;	/* bytes taken from the client */
-	unsigned char	*up;
-	size_t		 uplen;
+	unsigned char	*up;		/* [uphead, uphead + uplen) */
+	size_t		 uphead, uplen;
 	bool		 up_eof;	/* the client's stream has ended */
 	bool		 up_shut;
 	uint64_t	 down_base;	/* acknowledged by the client */
-	unsigned char	*down;
-	size_t		 downlen;
+	unsigned char	*down;		/* [downhead, downhead + downlen) */
+	size_t		 downhead, downlen;
 	bool		 down_eof;	/* the target has closed */
 	bool		 target_err;
 	struct sconn	*waiter;	/* a GET waiting for data */
@@ -302,8 +302,15 @@ session_events(void *obj, const struct pollfd *pfd, size_t n)
 		return;
 	if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 		if (!s->down_eof && s->downlen < DOWN_CAP) {
-			r = recv(s->fd, s->down + s->downlen, DOWN_CAP -
-			    s->downlen, MSG_DONTWAIT);
+			/* Move the bytes kept to the front only when needed. */
+			if (DOWN_CAP - s->downhead - s->downlen < 65536 &&
+			    s->downhead > 0) {
+				memmove(s->down, s->down + s->downhead,
+				    s->downlen);
+				s->downhead = 0;
+			}
+			r = recv(s->fd, s->down + s->downhead + s->downlen,
+			    DOWN_CAP - s->downhead - s->downlen, MSG_DONTWAIT);
 			if (r > 0) {
 				s->downlen += (size_t)r;
 				changed = true;
@@ -316,10 +323,13 @@ session_events(void *obj, const struct pollfd *pfd, size_t n)
 		}
 	}
 	if ((pfd[0].revents & (POLLOUT | POLLERR)) && s->uplen > 0) {
-		r = send(s->fd, s->up, s->uplen, MSG_DONTWAIT | MSG_NOSIGNAL);
+		r = send(s->fd, s->up + s->uphead, s->uplen, MSG_DONTWAIT |
+		    MSG_NOSIGNAL);
 		if (r > 0) {
-			memmove(s->up, s->up + r, s->uplen - (size_t)r);
+			s->uphead += (size_t)r;
 			s->uplen -= (size_t)r;
+			if (s->uplen == 0)
+				s->uphead = 0;
 			changed = true;
 		} else if (r == -1 && errno != EAGAIN && errno != EINTR) {
 			s->uplen = 0;	/* the target takes nothing more */
@@ -357,8 +367,12 @@ session_take(struct session *s, uint64_t off, const unsigned char *p,
 	take = len - skip;
 	if (take > UP_CAP - s->uplen)
 		take = UP_CAP - s->uplen;
+	if (take > UP_CAP - s->uphead - s->uplen) {
+		memmove(s->up, s->up + s->uphead, s->uplen);
+		s->uphead = 0;
+	}
 	if (take > 0 && s->fd != -1) {
-		memcpy(s->up + s->uplen, p + skip, take);
+		memcpy(s->up + s->uphead + s->uplen, p + skip, take);
 		s->uplen += take;
 		s->up_off += take;
 	}
@@ -382,8 +396,10 @@ session_ack(struct session *s, uint64_t ack)
 	if (ack <= s->down_base || ack > s->down_base + s->downlen)
 		return;
 	drop = (size_t)(ack - s->down_base);
-	memmove(s->down, s->down + drop, s->downlen - drop);
+	s->downhead += drop;
 	s->downlen -= drop;
+	if (s->downlen == 0)
+		s->downhead = 0;
 	s->down_base = ack;
 }
 
@@ -903,7 +919,7 @@ answer_down(struct sconn *c)
 	    "X-Culvert-Offset: %llu\r\nX-Culvert-Ack: %llu\r\n%s",
 	    (unsigned long long)s->down_base, (unsigned long long)s->up_off,
 	    eof ? "X-Culvert-Eof: 1\r\n" : "");
-	respond(c, 200, hdr, s->down, len);
+	respond(c, 200, hdr, s->down + s->downhead, len);
 	if (eof && s->up_eof)
 		c->close_after = false;
 	detach(c);
@@ -1027,7 +1043,11 @@ dispatch(struct sconn *c)
 		char *colon;
 
 		c->action = A_CONNECT;
-		snprintf(t, sizeof(t), "%s", c->path);
+		if ((nl = strlen(c->path)) >= sizeof(t)) {
+			fail(c, 400, "CONNECT target too long");
+			return;
+		}
+		memcpy(t, c->path, nl + 1);
 		if ((colon = strrchr(t, ':')) == NULL) {
 			fail(c, 400, "CONNECT wants host:port");
 			return;
@@ -1299,7 +1319,8 @@ stream_pump(struct sconn *c)
 
 		if (len > SESS_FRAME_MAX)
 			len = SESS_FRAME_MAX;
-		if (!frame_out(c, FRAME_DATA, c->sent, s->down + at, len))
+		if (!frame_out(c, FRAME_DATA, c->sent, s->down + s->downhead +
+		    at, len))
 			break;
 		c->sent += len;
 	}
@@ -1325,18 +1346,24 @@ stream_pump(struct sconn *c)
  * stay here, and the stream is not read meanwhile (TCP pushes back).
  */
 static bool
-stream_blocked(const struct sconn *c)
+stream_blocked_at(const struct sconn *c, size_t pos)
 {
 	const struct session *s = c->sess;
 	struct sess_frame f;
 	size_t used;
 
 	if (s == NULL || s->fd == -1 || s->up_shut || s->up_eof ||
-	    sess_frame_parse(c->in, c->inlen, &f, &used) != 1 ||
+	    sess_frame_parse(c->in + pos, c->inlen - pos, &f, &used) != 1 ||
 	    f.type != FRAME_DATA || f.off > s->up_off ||
 	    f.off + f.len <= s->up_off)
 		return false;
 	return f.off + f.len - s->up_off > UP_CAP - s->uplen;
+}
+
+static bool
+stream_blocked(const struct sconn *c)
+{
+	return stream_blocked_at(c, 0);
 }
 
 /* A frame in c->in can be used now (after the target took some bytes). */
@@ -1356,10 +1383,10 @@ stream_input(struct sconn *c)
 {
 	struct session *s;
 	struct sess_frame f;
-	size_t used;
+	size_t used, pos = 0;
 
-	while (!stream_blocked(c) &&
-	    sess_frame_parse(c->in, c->inlen, &f, &used) == 1) {
+	while (!stream_blocked_at(c, pos) &&
+	    sess_frame_parse(c->in + pos, c->inlen - pos, &f, &used) == 1) {
 		c->last_rx = clock_ms();
 		/*
 		 * Read c->sess again each time: a frame that ends the
@@ -1386,9 +1413,11 @@ stream_input(struct sconn *c)
 				break;
 			}
 		}
-		memmove(c->in, c->in + used, c->inlen - used);
-		c->inlen -= used;
+		pos += used;
 	}
+	/* One move for all the frames taken, not one per frame. */
+	memmove(c->in, c->in + pos, c->inlen - pos);
+	c->inlen -= pos;
 	if (c->inlen > 0 && sess_frame_parse(c->in, c->inlen, &f, &used) == -1)
 		return -1;
 	if ((s = c->sess) != NULL && session_done(s))

@@ -124,6 +124,7 @@ struct tclient {
 	bool		 opened;	/* the session exists */
 	/* upstream: stdin -> server */
 	unsigned char	*up;
+	size_t		 uphead;	/* where up_base's byte is in up */
 	size_t		 uplen;		/* bytes from up_base on */
 	uint64_t	 up_base;	/* acknowledged by the server */
 	uint64_t	 up_sent;	/* stream: sent on this connection */
@@ -133,7 +134,7 @@ struct tclient {
 	uint64_t	 down_off;	/* received in order */
 	uint64_t	 down_acked;	/* the last ACK sent (stream) */
 	unsigned char	*outq;
-	size_t		 outqlen, outqcap;
+	size_t		 outqoff, outqlen, outqcap;	/* queue: [off, off+len) */
 	bool		 down_eof;
 	bool		 out_gone;
 	/* health */
@@ -471,9 +472,16 @@ deliver(struct tclient *cl, uint64_t off, const unsigned char *p, size_t len)
 	if (off > cl->down_off || off + len <= cl->down_off)
 		return;		/* a gap cannot happen; old bytes again */
 	skip = (size_t)(cl->down_off - off);
-	if (buf_grow(&cl->outq, &cl->outqcap, cl->outqlen + len - skip) == -1)
+	/* Move the queue to the front only when it must: never per write. */
+	if (cl->outqoff > 0 && cl->outqoff + cl->outqlen + len - skip >
+	    cl->outqcap) {
+		memmove(cl->outq, cl->outq + cl->outqoff, cl->outqlen);
+		cl->outqoff = 0;
+	}
+	if (buf_grow(&cl->outq, &cl->outqcap, cl->outqoff + cl->outqlen + len -
+	    skip) == -1)
 		return;
-	memcpy(cl->outq + cl->outqlen, p + skip, len - skip);
+	memcpy(cl->outq + cl->outqoff + cl->outqlen, p + skip, len - skip);
 	cl->outqlen += len - skip;
 	cl->down_off += len - skip;
 }
@@ -487,8 +495,10 @@ acked(struct tclient *cl, uint64_t ack)
 	if (ack <= cl->up_base || ack > cl->up_base + cl->uplen)
 		return;
 	drop = (size_t)(ack - cl->up_base);
-	memmove(cl->up, cl->up + drop, cl->uplen - drop);
+	cl->uphead += drop;
 	cl->uplen -= drop;
+	if (cl->uplen == 0)
+		cl->uphead = 0;
 	cl->up_base = ack;
 	if (cl->up_sent < ack)
 		cl->up_sent = ack;
@@ -508,7 +518,8 @@ stream_fill(struct conn *c)
 
 		if (len > DATA_CHUNK)
 			len = DATA_CHUNK;
-		frame_out(c, FRAME_DATA, cl->up_sent, cl->up + at, len);
+		frame_out(c, FRAME_DATA, cl->up_sent, cl->up + cl->uphead + at,
+		    len);
 		cl->up_sent += len;
 	}
 	if (cl->in_eof && cl->shutdown && !cl->eof_acked &&
@@ -534,10 +545,11 @@ stream_frames(struct conn *c)
 {
 	struct tclient *cl = c->cl;
 	struct sess_frame f;
-	size_t used;
+	size_t used, pos = 0;
 	int r;
 
-	while ((r = sess_frame_parse(c->in, c->inlen, &f, &used)) == 1) {
+	while ((r = sess_frame_parse(c->in + pos, c->inlen - pos, &f, &used))
+	    == 1) {
 		switch (f.type) {
 		case FRAME_DATA:
 			deliver(cl, f.off, f.payload, f.len);
@@ -563,9 +575,11 @@ stream_frames(struct conn *c)
 			break;
 		}
 		}
-		memmove(c->in, c->in + used, c->inlen - used);
-		c->inlen -= used;
+		pos += used;
 	}
+	/* One move for all the frames read, not one per frame. */
+	memmove(c->in, c->in + pos, c->inlen - pos);
+	c->inlen -= pos;
 	return r == -1 ? -1 : 0;
 }
 
@@ -665,7 +679,7 @@ next_http_request(struct conn *c)
 	if (len > 0 && buf_grow(&c->post, &c->postcap, len) == -1)
 		return false;
 	if (len > 0)
-		memcpy(c->post, cl->up, len);
+		memcpy(c->post, cl->up + cl->uphead, len);
 	prepare(c, R_UP, "POST", q);
 	c->rq.body = c->post;
 	c->rq.bodylen = len;
@@ -1107,9 +1121,18 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 static void
 read_local(struct tclient *cl)
 {
-	ssize_t n = cl->sock_io ? recv(cl->in_fd, cl->up + cl->uplen, UP_CAP -
-	    cl->uplen, MSG_DONTWAIT) : read(cl->in_fd, cl->up + cl->uplen,
-	    UP_CAP - cl->uplen);
+	unsigned char *at;
+	size_t room;
+	ssize_t n;
+
+	if (cl->uphead + cl->uplen == UP_CAP) {
+		memmove(cl->up, cl->up + cl->uphead, cl->uplen);
+		cl->uphead = 0;
+	}
+	at = cl->up + cl->uphead + cl->uplen;
+	room = UP_CAP - cl->uphead - cl->uplen;
+	n = cl->sock_io ? recv(cl->in_fd, at, room, MSG_DONTWAIT) :
+	    read(cl->in_fd, at, room);
 
 	if (n > 0)
 		cl->uplen += (size_t)n;
@@ -1120,11 +1143,14 @@ read_local(struct tclient *cl)
 static void
 write_local(struct tclient *cl)
 {
-	ssize_t n = relay_write_local(cl->out_fd, cl->outq, cl->outqlen);
+	ssize_t n = relay_write_local(cl->out_fd, cl->outq + cl->outqoff,
+	    cl->outqlen);
 
 	if (n > 0) {
-		memmove(cl->outq, cl->outq + n, cl->outqlen - (size_t)n);
+		cl->outqoff += (size_t)n;
 		cl->outqlen -= (size_t)n;
+		if (cl->outqlen == 0)
+			cl->outqoff = 0;
 	} else if (n == -1 && errno != EAGAIN && errno != EINTR)
 		cl->out_gone = true;
 }
