@@ -169,12 +169,13 @@ assert_stderr_has() {
 }
 
 @test "--allow rules: ports, names, addresses, and names that resolve outside them" {
-	# an address rule; a name passes when its addresses do
+	# an address rule; a name passes at the addresses that do (localhost
+	# at 127.0.0.1, also where it is ::1 first, as on Debian)
 	start_serve A --allow "127.0.0.1:$ECHO_PORT"
 	through_serve A ok 127.0.0.1 "$ECHO_PORT"
 	through_serve A 403 127.0.0.1 "$SRC_PORT"
 	through_serve A ok localhost "$ECHO_PORT"
-	# localhost resolves to 127.0.0.1: outside 10.0.0.0/8
+	# localhost resolves to 127.0.0.1 (and ::1): outside 10.0.0.0/8
 	start_serve B --allow '10.0.0.0/8:*' --allow "other.invalid:$ECHO_PORT" \
 	    --allow '*.localdomain:*'
 	through_serve B 403 127.0.0.1 "$ECHO_PORT"
@@ -186,6 +187,28 @@ assert_stderr_has() {
 	start_serve D --allow "localhost:$ECHO_PORT"
 	through_serve D 403 127.0.0.1 "$ECHO_PORT"
 	through_serve D 403 localhost "$SRC_PORT"
+}
+
+@test "a name is connected to only at those of its addresses that --allow rules allow" {
+	# mixed.test is 127.0.0.1 and 127.0.0.2; only 127.0.0.2 listens.
+	# Allowing 127.0.0.1 alone must not reach it through the name: the
+	# server tries 127.0.0.1 only, which refuses (tried in turn, the
+	# other address would connect whatever the order).
+	private_hosts "127.0.0.2 mixed.test" "127.0.0.1 mixed.test" ||
+	    skip "no private /etc/hosts here (unshare --mount is not allowed)"
+	assert_equal "$(addresses_of mixed.test | sort | tr '\n' ' ')" \
+	    "127.0.0.1 127.0.0.2 "
+	start_target TRAP --host 127.0.0.2 echo
+	start_serve E --allow "127.0.0.1:$TRAP_PORT"
+	through_serve E 403 127.0.0.2 "$TRAP_PORT"
+	run_culvert -N -p "http://127.0.0.1:$E_PORT" mixed.test "$TRAP_PORT" <<<ping
+	assert_equal "$status" 4
+	assert_equal "$output" ""
+	assert_stderr_has "502"
+	assert_stderr_has "mixed.test:$TRAP_PORT"
+	wait_log E "cannot connect to mixed.test:$TRAP_PORT"
+	start_serve F --allow "127.0.0.2:$TRAP_PORT"
+	through_serve F ok mixed.test "$TRAP_PORT"
 }
 
 @test "a tunnel to a target outside --allow exits 4 naming the 403" {

@@ -105,6 +105,19 @@ connector_start(struct connector *c, const struct addrinfo *res,
 	interleave(c, res);
 }
 
+size_t
+connector_keep(struct connector *c,
+    bool (*keep)(const struct addrinfo *, void *), void *arg)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->naddr; i++)
+		if (keep(c->order[i], arg))
+			c->order[n++] = c->order[i];
+	c->naddr = n;
+	return n;
+}
+
 static size_t
 inflight(const struct connector *c)
 {

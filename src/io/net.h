@@ -8,6 +8,7 @@
 #define CULVERT_IO_NET_H
 
 #include <poll.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define CONNECT_STAGGER_MS	250
@@ -37,6 +38,12 @@ struct connector {
  */
 void	connector_start(struct connector *c, const struct addrinfo *res,
 	    unsigned port, net_note_fn *note, void *note_arg);
+/*
+ * Right after connector_start(): drop the addresses keep() refuses, so
+ * that no attempt is ever made to them; returns how many are left.
+ */
+size_t	connector_keep(struct connector *c,
+	    bool (*keep)(const struct addrinfo *, void *), void *arg);
 /* Fill pfd (CONNECT_INFLIGHT_MAX slots at most); returns how many. */
 size_t	connector_pollfds(const struct connector *c, struct pollfd *pfd);
 /* When the next attempt is due, or CLOCK_NEVER. */

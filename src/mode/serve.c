@@ -693,14 +693,18 @@ parse_request_line(struct sconn *c, char *method, size_t mlen)
 	return 0;
 }
 
-/* Is the target allowed?  Names may also pass by their addresses. */
+/* An address of the target a name rule did not let in: allowed? */
+struct addr_check {
+	const struct allow	*allow;
+	unsigned		 port;
+};
+
 static bool
-allowed_addrs(struct server *srv, const struct addrinfo *ai, unsigned port)
+addr_allowed(const struct addrinfo *ai, void *arg)
 {
-	for (; ai != NULL; ai = ai->ai_next)
-		if (!allow_addr(&srv->allow, ai->ai_addr, port))
-			return false;
-	return true;
+	const struct addr_check *ac = arg;
+
+	return allow_addr(ac->allow, ai->ai_addr, ac->port);
 }
 
 /* Answer a failure to open the target: "BEFORE host:port AFTER". */
@@ -809,19 +813,23 @@ resolved(struct sconn *c)
 	literal = inet_pton(AF_INET, c->target.host, a) == 1 ||
 	    inet_pton(AF_INET6, c->target.host, a) == 1;
 	/*
-	 * A name passes a name rule, or all its addresses pass address
-	 * rules; an address passes address rules.  The addresses checked
-	 * are the ones connected to.
+	 * A name that passes a name rule may be reached at any of its
+	 * addresses; otherwise only the addresses (of a name or a literal)
+	 * that pass address rules are ever connected to.
 	 */
-	if (!(!literal && allow_name(&srv->allow, c->target.host,
-	    c->target.port)) && !allowed_addrs(srv, c->addrs,
-	    c->target.port)) {
-		open_failed(c, 403, "", literal ? " is not allowed (no --allow "
-		    "rule matches it)" : " is not allowed (no --allow rule "
-		    "matches it or all its addresses)");
-		return;
-	}
 	connector_start(&c->conn, c->addrs, c->target.port, NULL, NULL);
+	if (!(!literal && allow_name(&srv->allow, c->target.host,
+	    c->target.port))) {
+		struct addr_check ac = { &srv->allow, c->target.port };
+
+		if (connector_keep(&c->conn, addr_allowed, &ac) == 0) {
+			connector_free(&c->conn);
+			open_failed(c, 403, "", literal ? " is not allowed (no "
+			    "--allow rule matches it)" : " is not allowed (no "
+			    "--allow rule matches it or any of its addresses)");
+			return;
+		}
+	}
 	c->conn_live = true;
 	c->state = S_OPEN;
 	connect_result(c, connector_events(&c->conn, NULL, 0));
