@@ -256,9 +256,9 @@ write_mem(const struct relay_dir *d, const unsigned char *p, size_t want)
 }
 
 ssize_t
-relay_write_local(int fd, const void *p, size_t len)
+relay_write_local(int fd, int kind, const void *p, size_t len)
 {
-	return write_kind(fd, fd_kind(fd), p, len);
+	return write_kind(fd, kind, p, len);
 }
 
 /* Write buffered bytes to dst: >0 written, -1 errno (EAGAIN: later). */
@@ -415,6 +415,13 @@ grow_pipe(int fd, size_t size)
 	(void)fd;
 	(void)size;
 #endif
+}
+
+int
+relay_local_kind(int fd, size_t pipe_size)
+{
+	grow_pipe(fd, pipe_size);
+	return fd_kind(fd);
 }
 
 /* Splice can serve this local end without ever blocking the loop. */

@@ -109,10 +109,17 @@ int	relay_events(struct relay *r, const struct pollfd *pfd);
  */
 size_t	relay_pipe_budget(size_t tunnels);
 /*
- * Write to an inherited descriptor (stdout) after poll() said writable,
- * never blocking: bytes written, or -1 with errno (EAGAIN: later).
+ * What kind of descriptor an inherited fd (stdout) is, for
+ * relay_write_local(), asked once; a pipe is grown to pipe_size (0: not
+ * at all), as a relay grows the pipes it splices with.
  */
-ssize_t	relay_write_local(int fd, const void *p, size_t len);
+int	relay_local_kind(int fd, size_t pipe_size);
+/*
+ * Write to an inherited descriptor of that kind after poll() said
+ * writable, never blocking: bytes written, or -1 with errno (EAGAIN:
+ * later).
+ */
+ssize_t	relay_write_local(int fd, int kind, const void *p, size_t len);
 /* Run one relay to its end with its own poll() loop; as above. */
 int	relay_run(struct relay *r);
 void	relay_free(struct relay *r);

@@ -67,6 +67,8 @@
 #define UP_CAP			(512 * 1024)	/* not yet written to the target */
 #define GET_MAX			(1024 * 1024)	/* body of one long-poll answer */
 #define SERVE_BUFSIZE		(16 * 1024)
+#define ACK_EVERY		(128 * 1024)	/* stream: ACK at least this often */
+#define ACK_DELAY_MS		10		/* an ACK alone waits this long */
 #define NONCES_MAX		65536
 #define FRAME_OUT_MAX		(SESS_FRAME_HDR + SESS_FRAME_MAX)
 #define IN_MAX			(SESS_BODY_MAX + REQ_HEAD_MAX + 16384)
@@ -123,6 +125,7 @@ struct sconn {
 	uint64_t	 sent;
 	bool		 sent_eof;
 	uint64_t	 acked_up;	/* last ACK frame we sent */
+	long long	 ack_at;	/* an ACK owed is due then */
 	long long	 last_rx;
 };
 
@@ -771,6 +774,7 @@ target_up(struct sconn *c, int fd)
 		c->sent = 0;
 		c->sent_eof = false;
 		c->acked_up = 0;
+		c->ack_at = CLOCK_NEVER;
 		return;
 	}
 	snprintf(hdr, sizeof(hdr), "X-Culvert-Session: %s\r\n", s->id);
@@ -994,6 +998,7 @@ start_stream_resume(struct sconn *c, const char *query)
 	c->sent = ack;
 	c->sent_eof = false;
 	c->acked_up = s->up_off;
+	c->ack_at = CLOCK_NEVER;
 	log_notice("session %.8s resumed by %s from %llu down, %llu up",
 	    s->id, c->peer, ack, (unsigned long long)s->up_off);
 	snprintf(hdr, sizeof(hdr), "X-Culvert-Session: %s\r\nX-Culvert-Ack: "
@@ -1318,9 +1323,24 @@ stream_pump(struct sconn *c)
 
 	if (s == NULL || c->state != S_STREAM)
 		return;
-	if (s->up_off != c->acked_up && frame_out(c, FRAME_ACK, s->up_off,
-	    NULL, 0))
-		c->acked_up = s->up_off;
+	/*
+	 * An ACK rides along with other frames, answers a PING, or goes
+	 * alone once enough is owed or it has waited ACK_DELAY_MS.
+	 */
+	if (s->up_off != c->acked_up) {
+		long long now = clock_ms();
+
+		if (c->ack_at == CLOCK_NEVER)
+			c->ack_at = now + ACK_DELAY_MS;
+		if ((c->acked_up == (uint64_t)-1 || c->outoff < c->outlen ||
+		    c->sent < s->down_base + s->downlen || s->down_eof ||
+		    s->over || s->up_off - c->acked_up >= ACK_EVERY ||
+		    now >= c->ack_at) && frame_out(c, FRAME_ACK, s->up_off,
+		    NULL, 0)) {
+			c->acked_up = s->up_off;
+			c->ack_at = CLOCK_NEVER;
+		}
+	}
 	while (c->sent < s->down_base + s->downlen) {
 		size_t at = (size_t)(c->sent - s->down_base);
 		size_t len = s->downlen - at;
@@ -1487,8 +1507,16 @@ conn_timer(void *obj)
 	case S_RELAY:
 		return CLOCK_NEVER;
 	case S_STREAM:
-		/* frames that waited for room: now; else a silent client */
-		return stream_ready(c) ? 0 : c->last_rx + stream_quiet_ms(c);
+		/*
+		 * Frames that waited for room: now; else an ACK owed (when
+		 * nothing is being sent, which it would ride along with), or
+		 * a silent client.
+		 */
+		if (stream_ready(c))
+			return 0;
+		return timer_min(c->sess != NULL && c->sess->up_off !=
+		    c->acked_up && c->outoff == c->outlen ? c->ack_at :
+		    CLOCK_NEVER, c->last_rx + stream_quiet_ms(c));
 	case S_OPEN:
 		return c->conn_live ? timer_min(c->deadline,
 		    connector_timer(&c->conn)) : c->deadline;
@@ -1621,7 +1649,8 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 			conn_end(c, "not a frame");
 			return;
 		}
-		if (pfd[0].revents & (POLLOUT | POLLERR | POLLHUP))
+		if ((pfd[0].revents & (POLLOUT | POLLERR | POLLHUP)) ||
+		    (c->ack_at != CLOCK_NEVER && clock_ms() >= c->ack_at))
 			stream_pump(c);
 		if ((pfd[0].revents & (POLLERR | POLLHUP)) &&
 		    !(pfd[0].revents & POLLIN))

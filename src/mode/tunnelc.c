@@ -49,7 +49,9 @@
 #define UP_CAP		(1024 * 1024)	/* stdin bytes not yet acknowledged */
 #define OUTQ_MAX	(4 * 1024 * 1024) /* stdout bytes not yet written */
 #define DATA_CHUNK	(64 * 1024)	/* payload of one stream frame */
+#define BODY_READ_MAX	(256 * 1024)	/* one read of a response body */
 #define ACK_EVERY	(256 * 1024)	/* acknowledge at least this often */
+#define ACK_DELAY_MS	10		/* an ACK alone waits this long */
 #define BACKOFF_MAX_MS	5000
 #define OPEN_TIMEOUT_S	30		/* opening one connection */
 #define GOODBYE_MS	2000		/* waiting for the server's goodbye */
@@ -102,6 +104,7 @@ struct tclient {
 	struct route	*route;		/* to the server, or to the proxy */
 	int		 in_fd, out_fd;	/* stdin and stdout, or a client */
 	bool		 sock_io;	/* in_fd/out_fd: a socket of ours */
+	int		 out_kind;	/* relay_local_kind(out_fd) */
 	bool		 both_ways;	/* listen mode: done when both are */
 	bool		 hold;		/* do not read in_fd yet */
 	bool		 shutdown;	/* end of input travels (-N) */
@@ -133,6 +136,7 @@ struct tclient {
 	/* downstream: server -> stdout */
 	uint64_t	 down_off;	/* received in order */
 	uint64_t	 down_acked;	/* the last ACK sent (stream) */
+	long long	 ack_at;	/* an ACK owed is due then */
 	unsigned char	*outq;
 	size_t		 outqoff, outqlen, outqcap;	/* queue: [off, off+len) */
 	bool		 down_eof;
@@ -484,6 +488,8 @@ deliver(struct tclient *cl, uint64_t off, const unsigned char *p, size_t len)
 	memcpy(cl->outq + cl->outqoff + cl->outqlen, p + skip, len - skip);
 	cl->outqlen += len - skip;
 	cl->down_off += len - skip;
+	if (cl->ack_at == CLOCK_NEVER)
+		cl->ack_at = clock_ms() + ACK_DELAY_MS;
 }
 
 /* The server has everything before ack: drop it from the buffer. */
@@ -510,6 +516,7 @@ stream_fill(struct conn *c)
 {
 	struct tclient *cl = c->cl;
 	long long now = clock_ms();
+	bool sending;
 
 	while (c->outlen - c->outoff < 2 * DATA_CHUNK &&
 	    cl->up_sent < cl->up_base + cl->uplen) {
@@ -527,10 +534,18 @@ stream_fill(struct conn *c)
 		frame_out(c, FRAME_EOF, cl->up_sent, NULL, 0);
 		cl->eof_acked = true;	/* sent; a resume sends it again */
 	}
-	if (cl->down_off != cl->down_acked && (cl->down_off - cl->down_acked >=
-	    ACK_EVERY || c->inlen == 0)) {
+	/*
+	 * An ACK rides along with other frames, or goes alone once enough
+	 * is owed or it has waited ACK_DELAY_MS: not one per read, each of
+	 * which would wake the proxy and the server.
+	 */
+	sending = c->outoff < c->outlen;
+	if (cl->down_off != cl->down_acked && (sending || cl->down_off -
+	    cl->down_acked >= ACK_EVERY || cl->down_eof ||
+	    (cl->ack_at != CLOCK_NEVER && now >= cl->ack_at))) {
 		frame_out(c, FRAME_ACK, cl->down_off, NULL, 0);
 		cl->down_acked = cl->down_off;
+		cl->ack_at = CLOCK_NEVER;
 	}
 	if (!c->pinged && now - c->last_tx >= (long long)(cl->keepalive *
 	    1000)) {
@@ -766,6 +781,7 @@ response(struct conn *c)
 		c->last_rx = c->last_tx = clock_ms();
 		c->pinged = false;
 		cl->down_acked = cl->down_off;
+		cl->ack_at = CLOCK_NEVER;
 		return;
 	}
 	request_free(&c->rq);
@@ -785,7 +801,8 @@ conn_read(struct conn *c)
 {
 	unsigned char scratch[TRANSPORT_READ_MAX];
 	const unsigned char *data;
-	size_t len, used = 0;
+	size_t len, want, used = 0;
+	bool direct = false;
 	enum step s;
 	int rc;
 
@@ -829,15 +846,38 @@ conn_read(struct conn *c)
 			    "frame");
 		return;
 	}
-	rc = transport_read(&c->tr, scratch, &data, &len);
-	if (rc == -1)
-		return;
-	if (rc == -2) {
-		broken(c, strerror(errno));
-		return;
+	if ((want = request_body_left(&c->rq)) > 0 &&
+	    transport_pending(&c->tr) == 0) {
+		/*
+		 * A body of known length: read it in large pieces and never
+		 * past its end, with no peek (the next response stays unread).
+		 */
+		static unsigned char body[BODY_READ_MAX];
+		ssize_t n = read(c->tr.rfd, body, want < sizeof(body) ? want :
+		    sizeof(body));
+
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n == -1 && errno != ECONNRESET) {
+			broken(c, strerror(errno));
+			return;
+		}
+		direct = true;
+		data = body;
+		len = n > 0 ? (size_t)n : 0;
+		rc = n > 0;
+	} else {
+		rc = transport_read(&c->tr, scratch, &data, &len);
+		if (rc == -1)
+			return;
+		if (rc == -2) {
+			broken(c, strerror(errno));
+			return;
+		}
 	}
 	s = request_input(&c->rq, data, len, rc == 0, &used);
-	if (transport_consume(&c->tr, used, s == STEP_NEED && rc != 0) == -1) {
+	if (!direct && transport_consume(&c->tr, used, s == STEP_NEED &&
+	    rc != 0) == -1) {
 		broken(c, "the connection closed");
 		return;
 	}
@@ -1051,9 +1091,11 @@ conn_timer(const struct conn *c)
 		 * moment would stay in the past, a spin), or the end of our
 		 * patience.
 		 */
-		return timer_min(c->pinged ? CLOCK_NEVER : c->last_tx +
-		    (long long)(cl->keepalive * 1000), c->last_rx +
-		    (long long)(cl->keepalive * 2000));
+		return timer_min(timer_min(c->pinged ? CLOCK_NEVER :
+		    c->last_tx + (long long)(cl->keepalive * 1000), c->last_rx +
+		    (long long)(cl->keepalive * 2000)), cl->down_off !=
+		    cl->down_acked && c->outoff == c->outlen ? cl->ack_at :
+		    CLOCK_NEVER);
 	default:
 		return c->deadline;
 	}
@@ -1143,8 +1185,8 @@ read_local(struct tclient *cl)
 static void
 write_local(struct tclient *cl)
 {
-	ssize_t n = relay_write_local(cl->out_fd, cl->outq + cl->outqoff,
-	    cl->outqlen);
+	ssize_t n = relay_write_local(cl->out_fd, cl->out_kind, cl->outq +
+	    cl->outqoff, cl->outqlen);
 
 	if (n > 0) {
 		cl->outqoff += (size_t)n;
@@ -1362,11 +1404,14 @@ tclient_new(const struct tclient_params *p, struct failure *f)
 	cl->route = route_ref(p->route);
 	cl->in_fd = p->in_fd;
 	cl->out_fd = p->out_fd;
+	cl->out_kind = relay_local_kind(cl->out_fd, p->sock_io ? 0 :
+	    relay_pipe_budget(1));
 	cl->sock_io = p->sock_io;
 	cl->both_ways = p->both_ways;
 	cl->hold = p->hold;
 	cl->shutdown = p->shutdown;
 	cl->keepalive = p->keepalive;
+	cl->ack_at = CLOCK_NEVER;
 	cl->resume_timeout = p->resume_timeout;
 	cl->target = *p->target;
 	if (p->prefix != NULL)

@@ -1,6 +1,7 @@
 /*
  * request.c: an HTTP/1.1 request and its response (see request.h).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,15 @@ enum step
 request_restart(struct request *r)
 {
 	return build(r);
+}
+
+size_t
+request_body_left(const struct request *r)
+{
+	if (r->to_close || (r->state != RQ_BODY && r->state != RQ_CHUNK_DATA &&
+	    r->state != RQ_DRAIN))
+		return 0;
+	return r->left > SIZE_MAX ? SIZE_MAX : (size_t)r->left;
 }
 
 int

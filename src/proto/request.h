@@ -61,6 +61,12 @@ enum step	request_start(struct request *r);
  */
 enum step	request_input(struct request *r, const unsigned char *data,
 		    size_t len, bool eof, size_t *used);
+/*
+ * How many bytes of a body (or a chunk) of known length are still to
+ * come, 0 when none or when the length is not known: so many can be read
+ * and offered at once, without looking at what follows.
+ */
+size_t		request_body_left(const struct request *r);
 /* After STEP_RECONNECT: build the request again. */
 enum step	request_restart(struct request *r);
 /* Look a response field up: 0 with *v, *vl, or -1. */

@@ -346,6 +346,49 @@ test_field_and_again(void)
 	request_free(&r);
 }
 
+/* How much of a body of known length is still to come. */
+static void
+test_body_left(void)
+{
+	static const char head[] = OK200("Content-Length: 10\r\n\r\nabc");
+	static const char chunked[] = OK200("Transfer-Encoding: chunked\r\n"
+	    "\r\n5\r\nab");
+	static const char closing[] = OK200("\r\nabc");
+	struct request r;
+	size_t used;
+	enum step s;
+
+	make(&r, false, false, 0);
+	result(request_body_left(&r) == 0, "body_left: 0 before an answer",
+	    NULL);
+	(void)request_start(&r);
+	result(request_body_left(&r) == 0, "body_left: 0 while the head is "
+	    "incomplete", NULL);
+	s = request_input(&r, (const unsigned char *)head, sizeof(head) - 1,
+	    false, &used);
+	result(s == STEP_NEED && request_body_left(&r) == 7,
+	    "body_left: what Content-Length still owes", NULL);
+	s = request_input(&r, (const unsigned char *)"defghij", 7, false,
+	    &used);
+	result(s == STEP_DONE && used == 7 && request_body_left(&r) == 0 &&
+	    r.rlen == 10, "body_left: 0 once the body is complete", NULL);
+	request_free(&r);
+	make(&r, false, false, 0);
+	(void)request_start(&r);
+	(void)request_input(&r, (const unsigned char *)chunked,
+	    sizeof(chunked) - 1, false, &used);
+	result(request_body_left(&r) == 3, "body_left: the rest of a chunk",
+	    NULL);
+	request_free(&r);
+	make(&r, false, false, 0);
+	(void)request_start(&r);
+	(void)request_input(&r, (const unsigned char *)closing,
+	    sizeof(closing) - 1, false, &used);
+	result(request_body_left(&r) == 0, "body_left: 0 for a body that ends "
+	    "with the connection", NULL);
+	request_free(&r);
+}
+
 int
 main(void)
 {
@@ -357,6 +400,7 @@ main(void)
 	test_build();
 	test_cases();
 	test_field_and_again();
+	test_body_left();
 	creds_wipe(&alice);
 	printf("1..%d\n", t);
 	return failed;
