@@ -946,7 +946,7 @@ spec_equal(const struct lspec *a, const struct lspec *b)
 static int
 apply_config(struct server *srv, struct lconfig *c, bool first)
 {
-	struct listener *next[CONFIG_LISTEN_MAX], *old;
+	struct listener *next[CONFIG_LISTEN_MAX] = { NULL }, *old;
 	size_t i, j, n = 0, added = 0, changed = 0, removed = 0, failed = 0;
 
 	for (i = 0; i < c->n; i++) {
