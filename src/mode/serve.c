@@ -68,7 +68,6 @@
 #define GET_MAX			(1024 * 1024)	/* body of one long-poll answer */
 #define SERVE_BUFSIZE		(16 * 1024)
 #define ACK_EVERY		(128 * 1024)	/* stream: ACK at least this often */
-#define ACK_DELAY_MS		10		/* an ACK alone waits this long */
 #define NONCES_MAX		65536
 #define FRAME_OUT_MAX		(SESS_FRAME_HDR + SESS_FRAME_MAX)
 #define IN_MAX			(SESS_BODY_MAX + REQ_HEAD_MAX + 16384)
@@ -1325,13 +1324,13 @@ stream_pump(struct sconn *c)
 		return;
 	/*
 	 * An ACK rides along with other frames, answers a PING, or goes
-	 * alone once enough is owed or it has waited ACK_DELAY_MS.
+	 * alone once enough is owed or it has waited SESS_ACK_DELAY_MS.
 	 */
 	if (s->up_off != c->acked_up) {
 		long long now = clock_ms();
 
 		if (c->ack_at == CLOCK_NEVER)
-			c->ack_at = now + ACK_DELAY_MS;
+			c->ack_at = now + SESS_ACK_DELAY_MS;
 		if ((c->acked_up == (uint64_t)-1 || c->outoff < c->outlen ||
 		    c->sent < s->down_base + s->downlen || s->down_eof ||
 		    s->over || s->up_off - c->acked_up >= ACK_EVERY ||

@@ -51,7 +51,6 @@
 #define DATA_CHUNK	(64 * 1024)	/* payload of one stream frame */
 #define BODY_READ_MAX	(256 * 1024)	/* one read of a response body */
 #define ACK_EVERY	(256 * 1024)	/* acknowledge at least this often */
-#define ACK_DELAY_MS	10		/* an ACK alone waits this long */
 #define BACKOFF_MAX_MS	5000
 #define OPEN_TIMEOUT_S	30		/* opening one connection */
 #define GOODBYE_MS	2000		/* waiting for the server's goodbye */
@@ -489,7 +488,7 @@ deliver(struct tclient *cl, uint64_t off, const unsigned char *p, size_t len)
 	cl->outqlen += len - skip;
 	cl->down_off += len - skip;
 	if (cl->ack_at == CLOCK_NEVER)
-		cl->ack_at = clock_ms() + ACK_DELAY_MS;
+		cl->ack_at = clock_ms() + SESS_ACK_DELAY_MS;
 }
 
 /* The server has everything before ack: drop it from the buffer. */
@@ -536,8 +535,8 @@ stream_fill(struct conn *c)
 	}
 	/*
 	 * An ACK rides along with other frames, or goes alone once enough
-	 * is owed or it has waited ACK_DELAY_MS: not one per read, each of
-	 * which would wake the proxy and the server.
+	 * is owed or it has waited SESS_ACK_DELAY_MS: not one per read,
+	 * each of which would wake the proxy and the server.
 	 */
 	sending = c->outoff < c->outlen;
 	if (cl->down_off != cl->down_acked && (sending || cl->down_off -

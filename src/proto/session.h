@@ -55,6 +55,7 @@
 #define SESS_FRAME_HDR		13
 #define SESS_FRAME_MAX		(256 * 1024)	/* payload of one frame */
 #define SESS_BODY_MAX		(256 * 1024)	/* body of one POST */
+#define SESS_ACK_DELAY_MS	10		/* an ACK alone waits this long */
 
 enum sess_frame_type {
 	FRAME_DATA = 'D',
