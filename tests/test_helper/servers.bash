@@ -357,7 +357,7 @@ start_sshd() {
 	shift "$_srv_shift"
 	# sshd's privilege separation directory is compiled in; Debian's
 	# service creates it at boot, a container may not have it.
-	[[ -d /run/sshd ]] || mkdir -m 0755 /run/sshd || return 1
+	mkdir -p -m 0755 /run/sshd || return 1
 	_servers_run "$_srv_name" _sshd_config \
 		/usr/sbin/sshd -D -e -f @DIR@/sshd_config || return 1
 	local dir=${SERVERS_DIR}/${_srv_name,,} port_var=${_srv_name}_PORT
