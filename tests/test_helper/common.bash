@@ -2,7 +2,8 @@
 #
 # Provides:
 #   CULVERT        the binary under test (env override, e.g. an ASan build)
-#   PYTHON         python3
+#   PYTHON         the system's python3 (/usr/bin/python3, which make check
+#                  installs), else the first in PATH; env override
 #   HELPERS        tests/helpers (target.py, fakeproxy.py)
 #   HELPER_BIN     the C helpers built from tests/helpers/*.c
 #   RELAY_OPTS     array from $CULVERT_RELAY_OPTS, appended by data-path
@@ -38,7 +39,12 @@ bats_load_library bats-assert
 TESTS_DIR=$(cd "$BATS_TEST_DIRNAME" && pwd)
 HELPERS="$TESTS_DIR/helpers"
 : "${CULVERT:=$TESTS_DIR/../culvert}"
-: "${PYTHON:=python3}"
+# Not a python3 that PATH finds first: a version manager's shim (pyenv's
+# costs about 0.4 s a start) would be most of the suite's time.
+if [[ -z ${PYTHON:-} ]]; then
+	PYTHON=python3
+	[[ -x /usr/bin/python3 ]] && PYTHON=/usr/bin/python3
+fi
 export CULVERT PYTHON
 # The C helpers built with this culvert (make helpers), sanitizers alike.
 if [[ $CULVERT == */build/asan/culvert ]]; then

@@ -40,7 +40,7 @@ servers_dir() {
 
 # servers_free_port: print a TCP port that was free on 127.0.0.1 a moment ago.
 servers_free_port() {
-	python3 -c 'import socket
+	"$PYTHON" -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
@@ -334,7 +334,7 @@ _squid_config() {
 	done
 	: >"$dir/digest.passwd"
 	for ((i = 0; i < ${#_squid_digest[@]}; i += 2)); do
-		python3 -c 'import hashlib, sys
+		"$PYTHON" -c 'import hashlib, sys
 u, r, p = (a.encode("utf-8", "surrogateescape") for a in sys.argv[1:])
 sys.stdout.buffer.write(u + b":" + r + b":" +
     hashlib.md5(u + b":" + r + b":" + p).hexdigest().encode() + b"\n")' \
