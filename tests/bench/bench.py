@@ -14,7 +14,9 @@ Listen mode, for each proxy: LISTEN_N tunnels at once (tests/bench/
 swarm.c) through culvert -L, culvert -D (SOCKS5), cntlm (Tunnel and
 SOCKS5Proxy) and socat fork: set-up rate, memory of the forwarder with all
 tunnels open, aggregate throughput; and one tunnel's throughput through
-each, against culvert in stdio mode.
+each, against culvert in stdio mode and against stdio mode with one more
+hop relayed by the ideal splice proxy (what the connection a forwarder
+adds costs).
 
 culvert serve: as a CONNECT proxy beside the ideal splice proxy, tinyproxy
 and squid, with the ideal client and culvert (throughput, the proxy's CPU
@@ -830,7 +832,12 @@ LOAD_METRICS = [
 ]
 
 SINGLE_ROWS_STDIO = "culvert (stdio mode)"
+# A forwarder adds a TCP connection (client to forwarder) that stdio mode
+# does not have; this row is stdio mode with one more connection, relayed
+# by the ideal splice proxy: what that connection costs by itself.
+SINGLE_ROWS_HOP = "culvert (stdio mode) + ideal hop"
 SINGLE_SKIP = {"socat backlog=1024"}   # one tunnel: the same as socat fork
+SINGLE_REFS = [(SINGLE_ROWS_STDIO, False, None, None), (SINGLE_ROWS_HOP, False, None, None)]
 
 
 def measure_listen(label, pport, ports, sink, rows, tmp):
@@ -855,8 +862,8 @@ def measure_listen(label, pport, ports, sink, rows, tmp):
                 note(f"listen {label} rep {rep + 1}/{REPS} {name}: " +
                      ", ".join(f"{k} {r[k]:.4g}" for k, _, _, _ in LOAD_METRICS if k in r) +
                      (f"; {r['why']}" if "why" in r else ""))
-        for name, socks, argv, missing in [(SINGLE_ROWS_STDIO, False, None, None)] + rows:
-            if name == SINGLE_ROWS_STDIO:
+        for name, socks, argv, missing in SINGLE_REFS + rows:
+            if name in (SINGLE_ROWS_STDIO, SINGLE_ROWS_HOP):
                 if not culvert:
                     continue
             elif argv is None or name in SINGLE_SKIP:
@@ -868,7 +875,9 @@ def measure_listen(label, pport, ports, sink, rows, tmp):
                 if mode in fl:
                     continue
                 if name == SINGLE_ROWS_STDIO:
-                    r = stdio_transfer(culvert, pport, ports, sink, mode, log)
+                    r = stdio_transfer(culvert, [pport], ports, sink, mode, log)
+                elif name == SINGLE_ROWS_HOP:
+                    r = stdio_transfer(culvert, [ports["hop"], pport], ports, sink, mode, log)
                 else:
                     r = run_single(argv, socks, pport, ports, sink, mode, log)
                 if isinstance(r, str):
@@ -883,10 +892,12 @@ def measure_listen(label, pport, ports, sink, rows, tmp):
             {"load": load, "load_fails": lfail, "single": single, "single_fails": sfail})
 
 
-def stdio_transfer(culvert, pport, ports, sink, mode, log):
-    """culvert in stdio mode under drive, as in the main table."""
+def stdio_transfer(culvert, pports, ports, sink, mode, log):
+    """culvert in stdio mode under drive, as in the main table, through
+    the chain of proxies on pports."""
     xfer_timeout = 20 + SIZE / (40 * MIB)
-    argv = [culvert, "-p", f"{LO}:{pport}"] + (["-N"] if mode == "up" else []) + [
+    argv = [culvert] + [a for p in pports for a in ("-p", f"{LO}:{p}")] + \
+        (["-N"] if mode == "up" else []) + [
         LO, str(ports["source" if mode == "down" else "sink"])]
     sink.skip_all()
     kv = drive(mode, SIZE, xfer_timeout, argv, log)
@@ -934,28 +945,30 @@ def listen_tables(label, rows, load, lfail, single, sfail):
         out.append("| " + " | ".join(cells) + " |")
     out.append("")
     out.append(f"### Listen mode: one tunnel through {label} (median{' ±half-range' if REPS > 1 else ''}"
-               f" of {REPS} runs; ×stdio = ratio to culvert in stdio mode, goal ≥ 0.9)")
+               f" of {REPS} runs; ×stdio = ratio to culvert in stdio mode, goal ≥ 0.9;"
+               " ×hop = ratio to stdio mode plus an ideal hop)")
     out.append("")
-    out.append("| path | download (MiB/s) | ×stdio | upload (MiB/s) | ×stdio |"
+    out.append("| path | download (MiB/s) | ×stdio | ×hop | upload (MiB/s) | ×stdio | ×hop |"
                " forwarder CPU ↓ (s/GiB) | forwarder CPU ↑ (s/GiB) |")
-    out.append("|---|---|---|---|---|---|---|")
-    ref = single.get(SINGLE_ROWS_STDIO, {})
-    for name, socks, argv, missing in [(SINGLE_ROWS_STDIO, False, None, None)] + rows:
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    refs = (single.get(SINGLE_ROWS_STDIO, {}), single.get(SINGLE_ROWS_HOP, {}))
+    for name, socks, argv, missing in SINGLE_REFS + rows:
         if name in SINGLE_SKIP:
             continue
         if missing:
-            out.append(f"| {name} | {missing} | | | | | |")
+            out.append(f"| {name} | {missing} | | | | | | | |")
             continue
         r, fl = single.get(name, {}), sfail.get(name, {})
         cells = [name]
         for mode in ("down", "up"):
             v = r.get(mode)
             if mode in fl and not v:
-                cells += [f"fail ({fl[mode]})", "–"]
+                cells += [f"fail ({fl[mode]})", "–", "–"]
                 continue
             cells.append(f"{fmt_abs(med(v))}{spread(v)}" if v else "–")
-            rv = med(ref.get(mode))
-            cells.append(f"{med(v) / rv:.2f}" if v and rv else "–")
+            for ref in refs:
+                rv = med(ref.get(mode))
+                cells.append(f"{med(v) / rv:.2f}" if v and rv else "–")
         for mode in ("down", "up"):
             v = r.get("cpu_" + mode)
             cells.append(f"{fmt_abs(med(v))}{spread(v)}" if v else "–")
@@ -1585,6 +1598,9 @@ def main():
             lrows = listen_rows(tmp)
         if lrows or "proxy" in sections:
             _, ports["echo_many"] = start_server([os.path.join(BIN, "target"), "echo-many"])
+        if lrows:
+            pf = os.path.join(tmp, "spliceproxy-hop.port")
+            _, ports["hop"] = start_server([os.path.join(BIN, "spliceproxy"), pf], portfile=pf)
         if "http" in sections:
             # GNU httptunnel: its own sizes, and a sink of its own (its
             # server reconnects to the target every few seconds)
@@ -1695,7 +1711,11 @@ def main():
         f" how many were up and is not run again. Descriptor limit: {nofile} (soft raised to hard).",
         "- One tunnel: the same forwarders, one connection from swarm moving N bytes from the source"
         " target or to the sink (time to the sink's EOF), against culvert in stdio mode under drive"
-        " through the same proxy; forwarder CPU from /proc, per GiB.",
+        " through the same proxy; forwarder CPU from /proc, per GiB. A forwarder adds a TCP"
+        " connection (client to forwarder) whose kernel work on loopback falls to the forwarder;"
+        " \"stdio mode + ideal hop\" is culvert in stdio mode with that connection added, relayed"
+        " by the ideal splice proxy chained in front of the proxy (-p HOP -p PROXY): what one more"
+        " loopback connection costs when an ideal relay carries it; ×hop is the ratio to it.",
     ] + (serve_notes(sections) if sections else [])))
     text = "\n".join(report) + "\n"
     with open(os.path.join(BIN, "results.md"), "w") as f:
