@@ -1138,7 +1138,11 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 	case K_FRAMES:
 		if (rd)
 			conn_read(c);
-		if (c->state == K_FRAMES && (wr || c->outoff < c->outlen))
+		/*
+		 * Frames owed now (stdin read this round, an ACK due) go at
+		 * once on the non-blocking socket: no poll for POLLOUT first.
+		 */
+		if (c->state == K_FRAMES)
 			conn_write(c);
 		if (c->state == K_FRAMES && now - c->last_rx >=
 		    (long long)(c->cl->keepalive * 2000))
@@ -1329,6 +1333,9 @@ tclient_events(struct tclient *cl, const struct pollfd *pfd, size_t n)
 			if (cl->slot[i] + cl->cnt[i] <= n)
 				conn_events(conns[i], pfd + cl->slot[i],
 				    cl->cnt[i]);
+		/* What came this round goes out at once, without a poll. */
+		if (cl->outqlen > 0 && !cl->out_gone)
+			write_local(cl);
 	}
 	if (!over(cl))
 		return 1;
