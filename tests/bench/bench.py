@@ -1262,6 +1262,9 @@ TUN_REF = "CONNECT through squid"
 TUN_STREAM = "culvert --tunnel, stream transport"
 TUN_HTTP = "culvert --tunnel, http transport"
 TUN_HT = "GNU httptunnel (htc, hts)"
+# The stream transport's hops without its frames: what the hop through
+# culvert serve costs by itself.
+TUN_HOPS = "CONNECT through squid, then through culvert serve"
 
 
 def measure_tunnels(ports, sink, ht_sink, tmp, sections):
@@ -1284,6 +1287,7 @@ def measure_tunnels(ports, sink, ht_sink, tmp, sections):
                               (["-N"] if m == "up" else []) + [LO, str(tp)])
     rows = [(TUN_REF, culvert_argv([], aport), None)]
     if "stream" in sections:
+        rows.append((TUN_HOPS, culvert_argv(["-p", f"http://{LO}:{aport}"], sport), serve.pid))
         rows.append((TUN_STREAM, culvert_argv(["--tunnel", url, "--tunnel-transport", "stream"],
                                               aport), serve.pid))
     if "http" in sections:
@@ -1397,7 +1401,10 @@ def serve_notes(sections):
             " denying every CONNECT (`http_access deny CONNECT` first), all for the whole section."
             " The reference is culvert in stdio mode with -p through the squid that allows CONNECT;"
             " the stream transport goes through the same squid, the http transport through the"
-            " one that denies CONNECT. Transfers and keystroke RTT as in the main table (for the RTT"
+            " one that denies CONNECT. \"Then through culvert serve\": the same client with -p"
+            " SQUID -p SERVE, a CONNECT chain over the stream transport's hops (client, squid,"
+            " culvert serve, target) without its frames: what the extra hop costs by itself."
+            " Transfers and keystroke RTT as in the main table (for the RTT"
             " the squids and culvert serve are moved onto the pinned CPU). Client CPU from wait4,"
             " serve CPU from /proc, per GiB.")
     if "http" in sections:
@@ -1455,7 +1462,7 @@ def tunnel_tables(sections, res, fails, cuts, have_ht):
     if "stream" in sections:
         out += [f"### Stream transport through squid ({runs}; ×CONNECT = ratio to a CONNECT"
                 " tunnel through the same squid; goals ≥ 0.9 both ways, RTT ≤ 1.2)", "",
-                head, row(TUN_REF), row(TUN_STREAM), ""]
+                head, row(TUN_REF), row(TUN_HOPS), row(TUN_STREAM), ""]
     if cuts:
         out += [f"### Resume: from a cut to data flowing again ({REPS} runs of {CUTS} cuts;"
                 " a cutter in front of squid resets every connection through it)", "",
