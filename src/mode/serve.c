@@ -179,6 +179,7 @@ static void	conn_end(struct sconn *, const char *, ...)
 static void	session_end(struct session *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	session_kick(struct session *);
+static bool	session_done(const struct session *);
 static void	stream_pump(struct sconn *);
 static void	next_request(struct sconn *);
 
@@ -287,7 +288,7 @@ static void
 session_events(void *obj, const struct pollfd *pfd, size_t n)
 {
 	struct session *s = obj;
-	bool changed = false;
+	bool changed = false, sent = false;
 	ssize_t r;
 
 	/*
@@ -332,18 +333,27 @@ session_events(void *obj, const struct pollfd *pfd, size_t n)
 			s->uplen -= (size_t)r;
 			if (s->uplen == 0)
 				s->uphead = 0;
-			changed = true;
+			sent = true;
 		} else if (r == -1 && errno != EAGAIN && errno != EINTR) {
 			s->uplen = 0;	/* the target takes nothing more */
 			s->up_shut = true;
+			sent = true;
 		}
 	}
 	if (s->up_eof && s->uplen == 0 && !s->up_shut) {
 		(void)shutdown(s->fd, SHUT_WR);
 		s->up_shut = true;
 	}
-	if (changed)
+	/*
+	 * Bytes passed on to the target concern a long poll only when they
+	 * were the last the session waited for: answering it for every
+	 * write would cost the client a request per keystroke.  The stream
+	 * may read frames again.
+	 */
+	if (changed || (sent && session_done(s)))
 		session_kick(s);
+	else if (sent && s->stream != NULL)
+		stream_pump(s->stream);
 }
 
 static const struct loop_ops session_ops = {
