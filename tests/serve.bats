@@ -365,6 +365,67 @@ NOSUCH="/culvert/up?s=00000000000000000000000000000000&o=0"
 	! process_gone "$SERVE_PID" || fail "culvert serve died"
 }
 
+# slow_head PORT: send a request head one byte every 0.3 s, never ending
+# it; print the seconds until the first answer line, then that line.
+slow_head() {
+	"$PYTHON" -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(0.3)
+start, head, got = time.monotonic(), b"GET /culvert/down?s=" + b"0" * 400, b""
+for i in range(200):
+    if i < len(head):
+        try:
+            s.send(head[i:i + 1])
+        except OSError:
+            pass
+    try:
+        chunk = s.recv(4096)
+    except socket.timeout:
+        continue
+    except OSError:
+        break
+    if not chunk:
+        break
+    got += chunk
+    if b"\n" in got:
+        break
+print("%.1f" % (time.monotonic() - start))
+print(got.split(b"\r\n")[0].decode("latin-1"))' "$1"
+}
+
+@test "a request head sent byte by byte is cut at the head deadline with 408, and a session goes on" {
+	local in="$BATS_TEST_TMPDIR/in" out="$BATS_TEST_TMPDIR/out" pid w i
+	local -a lines
+	mkfifo "$in"
+	timeout 60 "$CULVERT" --tunnel "$SERVE_URL" 127.0.0.1 "$ECHO_PORT" \
+	    <"$in" >"$out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	exec {w}>"$in"
+	echo one >&"$w"
+	wait_for "grep -q one '$out'" 10 || fail "no echo: $(cat "$BATS_TEST_TMPDIR/err")"
+	slow_head "$SERVE_PORT" >"$BATS_TEST_TMPDIR/slow" &
+	local slow=$!
+	# the session echoes while the slow client trickles its head
+	for i in 1 2 3; do
+		echo "line $i" >&"$w"
+		wait_for "grep -q 'line $i' '$out'" 5 ||
+		    fail "the session stopped echoing: $(cat "$BATS_TEST_TMPDIR/err")"
+	done
+	timeout 30 tail --pid="$slow" -f /dev/null
+	mapfile -t lines <"$BATS_TEST_TMPDIR/slow"
+	[[ ${lines[1]} == "HTTP/1.1 408 "* ]] || fail "answered: ${lines[*]}"
+	# HEAD_TIMEOUT_MS is 10 s from the connection, however many bytes come
+	awk -v t="${lines[0]}" 'BEGIN { exit !(t >= 9.5 && t <= 13) }' ||
+	    fail "408 after ${lines[0]} s, not 10"
+	grep -q 'did not arrive in time' "$SERVE_LOG" || fail "no log line"
+	echo "line 4" >&"$w"
+	wait_for "grep -q 'line 4' '$out'" 5 || fail "the session stopped echoing"
+	exec {w}>&-
+	kill "$pid"
+	wait "$pid" || true
+}
+
 @test "with --max-sessions reached a new session gets 503, a CONNECT still passes" {
 	start_serve B --allow "127.0.0.1:$ECHO_PORT" --max-sessions 1
 	run ask "$B_PORT" POST "/culvert/open?t=127.0.0.1:$ECHO_PORT"
