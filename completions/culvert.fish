@@ -61,5 +61,5 @@ complete -c culvert -n '__fish_seen_subcommand_from serve' -l listen -x -d 'Wher
 complete -c culvert -n '__fish_seen_subcommand_from serve' -l allow -x -d 'A target that may be reached'
 complete -c culvert -n '__fish_seen_subcommand_from serve' -l allow-file -r -F -d 'More allow rules'
 complete -c culvert -n '__fish_seen_subcommand_from serve' -l insecure-no-token -d 'Listen beyond loopback without a token'
-complete -c culvert -n '__fish_seen_subcommand_from serve' -l poll-timeout -x -d 'Longest wait of a GET'
+complete -c culvert -n '__fish_seen_subcommand_from serve' -l poll-timeout -x -d 'Longest wait of a GET or a POST'
 complete -c culvert -n '__fish_seen_subcommand_from serve' -l max-sessions -x -d 'Sessions at once'

@@ -23,10 +23,11 @@ setup_file() {
 	start_target DUPLEX duplex 3M 3M
 	start_target SINK sink
 	start_target HALF duplex 1M
+	start_target STALL stall
 	end_setup_file
 	start_sshd
 	local allow=(--allow "127.0.0.1:$SSHD_PORT" --allow "127.0.0.1:$ECHO_PORT"
-	    --allow "127.0.0.1:$DUPLEX_PORT")
+	    --allow "127.0.0.1:$DUPLEX_PORT" --allow "127.0.0.1:$STALL_PORT")
 	start_serve SERVE "${allow[@]}" --token-file "$BATS_FILE_TMPDIR/token"
 	# no token (loopback only): the CONNECT proxy for curl and ssh
 	start_serve PLAIN "${allow[@]}" --allow "127.0.0.1:$SRC_PORT" \
@@ -117,6 +118,44 @@ session_of() {
 }
 
 ## proxies that break or hold back requests ################################
+
+# cpu_ticks PID...: the CPU time (user + system, in clock ticks) of PIDs.
+cpu_ticks() {
+	local pid t=0 f
+	for pid in "$@"; do
+		read -r -a f 2>/dev/null <"/proc/$pid/stat" || return 1
+		t=$((t + f[13] + f[14]))
+	done
+	echo "$t"
+}
+
+# idle_second PID...: true when PIDs used under 5 % of a CPU over a second.
+idle_second() {
+	local a b
+	a=$(cpu_ticks "$@") || return 1
+	sleep 1
+	b=$(cpu_ticks "$@") || return 1
+	((b - a < $(getconf CLK_TCK) / 20))
+}
+
+@test "an upload into a target that reads nothing waits without a busy loop over each transport" {
+	local t pid
+	for t in http stream; do
+		timeout 60 "$CULVERT" --tunnel "$SERVE_URL" --tunnel-transport "$t" \
+		    127.0.0.1 "$STALL_PORT" < <(head -c 64M /dev/zero) >/dev/null \
+		    2>"$BATS_TEST_TMPDIR/err" 3>&- &
+		pid=$!
+		wait_for "pgrep -P $pid -x culvert >/dev/null" 10 ||
+		    fail "$t: culvert did not start"
+		pid=$(pgrep -P "$pid" -x culvert)
+		# the tunnel fills the buffers on the way, then both ends idle
+		wait_for "idle_second $SERVE_PID $pid" 20 ||
+		    fail "$t: culvert or culvert serve stays busy while the target reads nothing"
+		! process_gone "$pid" || fail "$t: culvert ended: $(cat "$BATS_TEST_TMPDIR/err")"
+		kill "$pid"
+		wait_for "process_gone $pid" 10 || fail "$t: culvert did not end on SIGTERM"
+	done
+}
 
 @test "the stream arrives intact both ways through a proxy that drops, delays and resets requests" {
 	start_chaos CHAOS --faults 0.3 --seed 7

@@ -126,6 +126,9 @@ struct sconn {
 	uint64_t	 acked_up;	/* last ACK frame we sent */
 	long long	 ack_at;	/* an ACK owed is due then */
 	long long	 last_rx;
+	/* a POST held while the session has no room for its body */
+	uint64_t	 hold_off;
+	bool		 hold_eof;
 };
 
 struct session {
@@ -147,6 +150,7 @@ struct session {
 	bool		 down_eof;	/* the target has closed */
 	bool		 target_err;
 	struct sconn	*waiter;	/* a GET waiting for data */
+	struct sconn	*upwaiter;	/* a POST waiting for room */
 	struct sconn	*stream;	/* a stream connection */
 	long long	 last_ms;	/* last sign of the client */
 	long long	 opened_ms;
@@ -180,6 +184,7 @@ static void	session_end(struct session *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	session_kick(struct session *);
 static bool	session_done(const struct session *);
+static void	up_retry(struct session *, bool);
 static void	stream_pump(struct sconn *);
 static void	next_request(struct sconn *);
 
@@ -265,7 +270,7 @@ session_timer(void *obj)
 {
 	struct session *s = obj;
 
-	if (s->stream != NULL || s->waiter != NULL)
+	if (s->stream != NULL || s->waiter != NULL || s->upwaiter != NULL)
 		return CLOCK_NEVER;
 	return s->last_ms + (long long)(s->srv->so->resume_timeout * 1000);
 }
@@ -274,6 +279,7 @@ session_timer(void *obj)
 static void
 session_kick(struct session *s)
 {
+	up_retry(s, false);
 	if (s->waiter != NULL) {
 		struct sconn *c = s->waiter;
 
@@ -295,7 +301,7 @@ session_events(void *obj, const struct pollfd *pfd, size_t n)
 	 * The timer runs events with the target's slot too (n is what
 	 * pollfds filled, not what is ready), so check it first.
 	 */
-	if (s->stream == NULL && s->waiter == NULL &&
+	if (session_timer(s) != CLOCK_NEVER &&
 	    clock_ms() >= session_timer(s)) {
 		session_end(s, "the client did not come back within %.0f s",
 		    s->srv->so->resume_timeout);
@@ -350,6 +356,8 @@ session_events(void *obj, const struct pollfd *pfd, size_t n)
 	 * write would cost the client a request per keystroke.  The stream
 	 * may read frames again.
 	 */
+	if (sent)
+		up_retry(s, false);
 	if (changed || (sent && session_done(s)))
 		session_kick(s);
 	else if (sent && s->stream != NULL)
@@ -586,6 +594,8 @@ detach(struct sconn *c)
 		return;
 	if (s->waiter == c)
 		s->waiter = NULL;
+	if (s->upwaiter == c)
+		s->upwaiter = NULL;
 	if (s->stream == c)
 		s->stream = NULL;
 	s->last_ms = clock_ms();
@@ -895,12 +905,50 @@ request_session(struct sconn *c, const char *query)
 }
 
 static void
+up_answer(struct sconn *c, uint64_t ack)
+{
+	char hdr[64];
+
+	snprintf(hdr, sizeof(hdr), "X-Culvert-Ack: %llu\r\n",
+	    (unsigned long long)ack);
+	respond(c, 200, hdr, NULL, 0);
+}
+
+/*
+ * The held POST takes what there is room for now; it is answered when
+ * all of its body is taken, the session is over, or (now) its time is up.
+ */
+static void
+up_retry(struct session *s, bool now)
+{
+	struct sconn *c = s->upwaiter;
+	uint64_t ack;
+
+	if (c == NULL)
+		return;
+	ack = session_take(s, c->hold_off, c->body, c->body_len, c->hold_eof);
+	if (!now && !s->over && s->fd != -1 && ack < c->hold_off +
+	    c->body_len && !s->up_eof)
+		return;
+	s->upwaiter = NULL;
+	detach(c);
+	up_answer(c, ack);
+}
+
+/*
+ * POST up: take the body.  When the session has no room for all of it
+ * (the target reads slower than the client sends), the answer waits
+ * for room, at most --poll-timeout: answered at once, the client would
+ * send the same bytes again and again while the target stalls.
+ */
+static void
 answer_up(struct sconn *c, const char *query)
 {
 	struct session *s = request_session(c, query);
-	char off_s[24], eof_s[4], hdr[64];
+	char off_s[24], eof_s[4];
 	unsigned long long off;
 	uint64_t ack;
+	bool eof;
 
 	if (s == NULL)
 		return;
@@ -909,12 +957,22 @@ answer_up(struct sconn *c, const char *query)
 		fail(c, 400, "no offset");
 		return;
 	}
-	ack = session_take(s, off, c->body, c->body_len,
-	    sess_query(query, "eof", eof_s, sizeof(eof_s)) == 0 &&
-	    strcmp(eof_s, "1") == 0);
-	snprintf(hdr, sizeof(hdr), "X-Culvert-Ack: %llu\r\n",
-	    (unsigned long long)ack);
-	respond(c, 200, hdr, NULL, 0);
+	eof = sess_query(query, "eof", eof_s, sizeof(eof_s)) == 0 &&
+	    strcmp(eof_s, "1") == 0;
+	ack = session_take(s, off, c->body, c->body_len, eof);
+	if (ack >= off + c->body_len || s->over || s->fd == -1 ||
+	    s->up_eof || ack < off) {
+		up_answer(c, ack);
+		return;
+	}
+	up_retry(s, true);	/* an older one the client gave up on */
+	s->refs++;
+	c->sess = s;
+	s->upwaiter = c;
+	c->hold_off = off;
+	c->hold_eof = eof;
+	c->state = S_WAIT;
+	c->deadline = clock_ms() + (long long)(c->srv->so->poll_timeout * 1000);
 }
 
 /*
@@ -1571,7 +1629,9 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 			conn_end(c, "client closed its poll");
 			return;
 		}
-		if (late) {
+		if (late && c->action == A_UP)
+			up_retry(c->sess, true);
+		else if (late) {
 			c->sess->waiter = NULL;
 			answer_down(c);
 		}

@@ -31,6 +31,8 @@ Modes:
                         Content-Length of N and N bytes of the stream.
     hold                accept, read and discard, never send, never close
                         (a silent far side).
+    stall               accept, never read, never send, never close (a
+                        far side whose buffers fill).
     duplex N [EXPECT]   at the same time read to EOF (or until EXPECT
                         bytes arrived) and send N bytes of the stream; when
                         both are done send "SHA256HEX COUNT\\n" of what was
@@ -196,6 +198,10 @@ def serve_hold(sock, args):
     hold(sock)
 
 
+def serve_stall(sock, args):
+    threading.Event().wait()
+
+
 def serve_duplex(sock, args):
     n = parse_size(args[0])
     expect = parse_size(args[1]) if len(args) > 1 else None
@@ -220,6 +226,7 @@ MODES = {
     "source": (serve_source, 1, 1),
     "late": (serve_late, 2, 2),
     "hold": (serve_hold, 0, 0),
+    "stall": (serve_stall, 0, 0),
     "http": (serve_http, 1, 1),
     "duplex": (serve_duplex, 1, 2),
 }
