@@ -356,12 +356,13 @@ session_events(void *obj, const struct pollfd *pfd, size_t n)
 	 * write would cost the client a request per keystroke.  The stream
 	 * may read frames again.
 	 */
-	if (sent)
-		up_retry(s, false);
 	if (changed || (sent && session_done(s)))
 		session_kick(s);
-	else if (sent && s->stream != NULL)
-		stream_pump(s->stream);
+	else if (sent) {
+		up_retry(s, false);
+		if (s->stream != NULL)
+			stream_pump(s->stream);
+	}
 }
 
 static const struct loop_ops session_ops = {
@@ -916,7 +917,8 @@ up_answer(struct sconn *c, uint64_t ack)
 
 /*
  * The held POST takes what there is room for now; it is answered when
- * all of its body is taken, the session is over, or (now) its time is up.
+ * all of its body is taken, it cannot be (a gap before it, the end of
+ * the stream or of the session), or (now) its time is up.
  */
 static void
 up_retry(struct session *s, bool now)
@@ -927,8 +929,8 @@ up_retry(struct session *s, bool now)
 	if (c == NULL)
 		return;
 	ack = session_take(s, c->hold_off, c->body, c->body_len, c->hold_eof);
-	if (!now && !s->over && s->fd != -1 && ack < c->hold_off +
-	    c->body_len && !s->up_eof)
+	if (!now && !s->over && s->fd != -1 && !s->up_eof &&
+	    ack >= c->hold_off && ack < c->hold_off + c->body_len)
 		return;
 	s->upwaiter = NULL;
 	detach(c);
@@ -947,8 +949,6 @@ answer_up(struct sconn *c, const char *query)
 	struct session *s = request_session(c, query);
 	char off_s[24], eof_s[4];
 	unsigned long long off;
-	uint64_t ack;
-	bool eof;
 
 	if (s == NULL)
 		return;
@@ -957,22 +957,16 @@ answer_up(struct sconn *c, const char *query)
 		fail(c, 400, "no offset");
 		return;
 	}
-	eof = sess_query(query, "eof", eof_s, sizeof(eof_s)) == 0 &&
-	    strcmp(eof_s, "1") == 0;
-	ack = session_take(s, off, c->body, c->body_len, eof);
-	if (ack >= off + c->body_len || s->over || s->fd == -1 ||
-	    s->up_eof || ack < off) {
-		up_answer(c, ack);
-		return;
-	}
 	up_retry(s, true);	/* an older one the client gave up on */
 	s->refs++;
 	c->sess = s;
 	s->upwaiter = c;
 	c->hold_off = off;
-	c->hold_eof = eof;
+	c->hold_eof = sess_query(query, "eof", eof_s, sizeof(eof_s)) == 0 &&
+	    strcmp(eof_s, "1") == 0;
 	c->state = S_WAIT;
 	c->deadline = clock_ms() + (long long)(c->srv->so->poll_timeout * 1000);
+	up_retry(s, false);	/* at once when there is room for it all */
 }
 
 /*
