@@ -364,16 +364,38 @@ NOSUCH="/culvert/up?s=00000000000000000000000000000000&o=0"
 	wait_log SERVE '400 Bad Request: not an HTTP/1.x request'
 }
 
-@test "a good session goes on while bad requests are refused" {
-	local in=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out pid i w pad
-	printf -v pad '%40000s' p
+# echo_session: start a --tunnel session to the echo target, fed from
+# descriptor $ECHO_W, its output in $ECHO_OUT, its pid $ECHO_PID; returns
+# once a first line has come back.
+echo_session() {
+	local in=$BATS_TEST_TMPDIR/in
+	ECHO_OUT=$BATS_TEST_TMPDIR/out
 	mkfifo "$in"
 	timeout 60 "$CULVERT" --tunnel "$SERVE_URL" 127.0.0.1 "$ECHO_PORT" \
-	    <"$in" >"$out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
-	pid=$!
-	exec {w}>"$in"
-	echo one >&"$w"
-	wait_for "grep -q one '$out'" 10 || fail "no echo: $(cat "$BATS_TEST_TMPDIR/err")"
+	    <"$in" >"$ECHO_OUT" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	ECHO_PID=$!
+	exec {ECHO_W}>"$in"
+	echo_line one
+}
+
+# echo_line TEXT: TEXT through the echo session comes back.
+echo_line() {
+	echo "$1" >&"$ECHO_W"
+	wait_for "grep -q '$1' '$ECHO_OUT'" 10 ||
+	    fail "the session stopped echoing: $(cat "$BATS_TEST_TMPDIR/err")"
+}
+
+# end_echo_session: close its input and stop it.
+end_echo_session() {
+	exec {ECHO_W}>&-
+	kill "$ECHO_PID"
+	wait "$ECHO_PID" || true
+}
+
+@test "a good session goes on while bad requests are refused" {
+	local i pad
+	printf -v pad '%40000s' p
+	echo_session
 	for i in 1 2 3; do
 		run ask "$SERVE_PORT" POST "$NOSUCH"
 		assert_line --index 0 --regexp '^HTTP/1.1 401 '
@@ -394,13 +416,9 @@ NOSUCH="/culvert/up?s=00000000000000000000000000000000&o=0"
 		run ask "$SERVE_PORT" POST "/culvert/open?t=127.0.0.1:$SRC_PORT" \
 		    "X-Culvert-Auth: $(sign POST "/culvert/open?t=127.0.0.1:$SRC_PORT")"
 		assert_line --index 0 --regexp '^HTTP/1.1 403 '
-		echo "line $i" >&"$w"
-		wait_for "grep -q 'line $i' '$out'" 10 ||
-		    fail "the session stopped echoing: $(cat "$BATS_TEST_TMPDIR/err")"
+		echo_line "line $i"
 	done
-	exec {w}>&-
-	kill "$pid"
-	wait "$pid" || true
+	end_echo_session
 	! process_gone "$SERVE_PID" || fail "culvert serve died"
 }
 
@@ -434,22 +452,14 @@ print(got.split(b"\r\n")[0].decode("latin-1"))' "$1"
 }
 
 @test "a request head sent byte by byte is cut at the head deadline with 408, and a session goes on" {
-	local in="$BATS_TEST_TMPDIR/in" out="$BATS_TEST_TMPDIR/out" pid w i
+	local i
 	local -a lines
-	mkfifo "$in"
-	timeout 60 "$CULVERT" --tunnel "$SERVE_URL" 127.0.0.1 "$ECHO_PORT" \
-	    <"$in" >"$out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
-	pid=$!
-	exec {w}>"$in"
-	echo one >&"$w"
-	wait_for "grep -q one '$out'" 10 || fail "no echo: $(cat "$BATS_TEST_TMPDIR/err")"
+	echo_session
 	slow_head "$SERVE_PORT" >"$BATS_TEST_TMPDIR/slow" &
 	local slow=$!
 	# the session echoes while the slow client trickles its head
 	for i in 1 2 3; do
-		echo "line $i" >&"$w"
-		wait_for "grep -q 'line $i' '$out'" 5 ||
-		    fail "the session stopped echoing: $(cat "$BATS_TEST_TMPDIR/err")"
+		echo_line "line $i"
 	done
 	timeout 30 tail --pid="$slow" -f /dev/null
 	mapfile -t lines <"$BATS_TEST_TMPDIR/slow"
@@ -458,11 +468,8 @@ print(got.split(b"\r\n")[0].decode("latin-1"))' "$1"
 	awk -v t="${lines[0]}" 'BEGIN { exit !(t >= 9.5 && t <= 13) }' ||
 	    fail "408 after ${lines[0]} s, not 10"
 	grep -q 'did not arrive in time' "$SERVE_LOG" || fail "no log line"
-	echo "line 4" >&"$w"
-	wait_for "grep -q 'line 4' '$out'" 5 || fail "the session stopped echoing"
-	exec {w}>&-
-	kill "$pid"
-	wait "$pid" || true
+	echo_line "line 4"
+	end_echo_session
 }
 
 @test "with --max-sessions reached a new session gets 503, a CONNECT still passes" {
