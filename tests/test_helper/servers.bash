@@ -38,14 +38,6 @@ servers_dir() {
 	fi
 }
 
-# servers_free_port: print a TCP port that was free on 127.0.0.1 a moment ago.
-servers_free_port() {
-	"$PYTHON" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-
 # _servers_now_us: wall clock in microseconds.
 _servers_now_us() {
 	local t=$EPOCHREALTIME
@@ -147,7 +139,7 @@ _servers_run() {
 	mkdir -p "$dir" && chmod 0755 "$dir"
 	log=$dir/log
 	for ((try = 1; try <= SERVERS_TRIES; try++)); do
-		port=$(servers_free_port) || return 1
+		port=$(free_port) || return 1
 		"$writer" "$port" "$dir" || return 1
 		local -a argv=()
 		for word in "$@"; do
