@@ -343,7 +343,9 @@ NOSUCH="/culvert/up?s=00000000000000000000000000000000&o=0"
 	printf -v pad '%20000s' p
 	run ask "$SERVE_PORT" POST "$up" "X-Pad: $pad"
 	assert_line --index 0 --regexp '^HTTP/1.1 431 '
-	run ask "$SERVE_PORT" POST "$up" "Content-Length: 300000"
+	run ask "$SERVE_PORT" POST "/culvert/open?t=x:1" "Content-Length: 300000"
+	assert_line --index 0 --regexp '^HTTP/1.1 413 '
+	run ask "$SERVE_PORT" POST "$up" "Content-Length: 20000000"
 	assert_line --index 0 --regexp '^HTTP/1.1 413 '
 	run ask "$SERVE_PORT" POST "$up" "Content-Length: -5"
 	assert_line --index 0 --regexp '^HTTP/1.1 400 '
@@ -351,27 +353,87 @@ NOSUCH="/culvert/up?s=00000000000000000000000000000000&o=0"
 	assert_line --index 0 --regexp '^HTTP/1.1 400 '
 	run ask "$SERVE_PORT" POST "$NOSUCH" "Content-Length: 0" "Content-Length: 0"
 	assert_line --index 0 --regexp '^HTTP/1.1 401 '
-	run ask "$SERVE_PORT" POST "$up" "Transfer-Encoding: chunked"
+	run ask "$SERVE_PORT" POST "/culvert/open?t=x:1" "Transfer-Encoding: chunked"
+	assert_line --index 0 --regexp '^HTTP/1.1 400 '
+	run ask "$SERVE_PORT" POST "$up" "Transfer-Encoding: gzip, chunked"
+	assert_line --index 0 --regexp '^HTTP/1.1 400 '
+	run ask "$SERVE_PORT" POST "$up" "Transfer-Encoding: chunked" \
+	    "Content-Length: 5"
 	assert_line --index 0 --regexp '^HTTP/1.1 400 '
 	run http_answer "$SERVE_PORT" < <(printf 'HELLO\r\n\r\n')
 	assert_line --index 0 --regexp '^HTTP/1.1 400 '
 	run ask "$SERVE_PORT" GET /index.html
 	assert_line --index 0 --regexp '^HTTP/1.1 404 '
 	wait_log SERVE '431 Request Header Fields Too Large: request head over 16384 bytes'
-	wait_log SERVE '413 Content Too Large: a body of 300000 bytes'
+	wait_log SERVE '413 Content Too Large: a body of 300000 bytes; at most 262144'
+	wait_log SERVE '413 Content Too Large: a body of 20000000 bytes; at most 16777216'
 	wait_log SERVE '400 Bad Request: bad Content-Length'
-	wait_log SERVE '400 Bad Request: chunked request bodies are not taken'
+	wait_log SERVE '400 Bad Request: chunked request bodies are taken by uploads'
+	wait_log SERVE '400 Bad Request: a Transfer-Encoding other than chunked, or with a Content-Length'
 	wait_log SERVE '400 Bad Request: not an HTTP/1.x request'
 }
 
-# echo_session: start a --tunnel session to the echo target, fed from
+# post_chunked PATH BODY: a signed POST of PATH with a chunked BODY (as
+# written on the wire), through http_whole.
+post_chunked() {
+	printf 'POST %s HTTP/1.1\r\nHost: x\r\nX-Culvert-Auth: %s\r\n%s\r\n\r\n%b' \
+	    "$1" "$(sign POST "$1")" \
+	    $'Transfer-Encoding: chunked\r\nConnection: close' "$2" |
+	    http_whole "$SERVE_PORT"
+}
+
+@test "an upload's chunked body is taken as it comes; bad chunks get 400" {
+	local open sid up down
+	open="/culvert/open?t=127.0.0.1:$ECHO_PORT"
+	open=$(printf 'POST %s HTTP/1.1\r\nHost: x\r\nX-Culvert-Auth: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' \
+	    "$open" "$(sign POST "$open")" | http_whole "$SERVE_PORT")
+	sid=$(sed -n 's/^X-Culvert-Session: \([0-9a-f]*\)$/\1/p' <<<"$open")
+	[[ ${#sid} == 32 ]] || fail "no session: $open"
+	# framing that is not chunked: 400; what came before it is taken
+	up="/culvert/up?s=$sid&o=0"
+	run post_chunked "$up" 'zz\r\nhello\r\n0\r\n\r\n'
+	assert_line --index 0 --regexp '^HTTP/1.1 400 '
+	run post_chunked "$up" '5\r\nhelloXX0\r\n\r\n'
+	assert_line --index 0 --regexp '^HTTP/1.1 400 '
+	wait_log SERVE '400 Bad Request: bad chunked body: no chunk size'
+	wait_log SERVE '400 Bad Request: bad chunked body: no CRLF after a chunk'
+	# chunks of any size, an extension, a trailer, the end of the input;
+	# the bytes taken before are not taken twice
+	up="/culvert/up?s=$sid&o=0&eof=1"
+	run post_chunked "$up" '3\r\nhel\r\n2;x=y\r\nlo\r\n1\r\n\n\r\n0\r\nX-T: 1\r\n\r\n'
+	assert_line --index 0 --regexp '^HTTP/1.1 200 '
+	assert_line 'X-Culvert-Ack: 6'
+	down="/culvert/down?s=$sid&a=0"
+	run ask "$SERVE_PORT" GET "$down" "X-Culvert-Auth: $(sign GET "$down")"
+	assert_line --index 0 --regexp '^HTTP/1.1 200 '
+	assert_line --index 1 hello
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "through a proxy that refuses chunked bodies (411), typing goes in whole POSTs" {
+	start_chaos NOCHUNK --refuse-chunked
+	ECHO_ARGS=(-v -p "http://127.0.0.1:$NOCHUNK_PORT" --tunnel-transport http)
+	echo_session
+	echo_line two
+	echo_line three
+	end_echo_session
+	grep -q '^POST /culvert/up?.* 411 refused-chunked$' "$NOCHUNK_LOG" ||
+	    fail "no chunked upload tried: $(cat "$NOCHUNK_LOG")"
+	grep -q 'the path refused a chunked upload' "$BATS_TEST_TMPDIR/err" ||
+	    fail "no word of the fallback: $(cat "$BATS_TEST_TMPDIR/err")"
+	grep -q '^POST /culvert/up?.* 200 -$' "$NOCHUNK_LOG"
+}
+
+# echo_session: start a --tunnel session (options: the array ECHO_ARGS,
+# when set) to the echo target, fed from
 # descriptor $ECHO_W, its output in $ECHO_OUT, its pid $ECHO_PID; returns
 # once a first line has come back.
 echo_session() {
 	local in=$BATS_TEST_TMPDIR/in
 	ECHO_OUT=$BATS_TEST_TMPDIR/out
 	mkfifo "$in"
-	timeout 60 "$CULVERT" --tunnel "$SERVE_URL" 127.0.0.1 "$ECHO_PORT" \
+	timeout 60 "$CULVERT" --tunnel "$SERVE_URL" \
+	    ${ECHO_ARGS[@]+"${ECHO_ARGS[@]}"} 127.0.0.1 "$ECHO_PORT" \
 	    <"$in" >"$ECHO_OUT" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	ECHO_PID=$!
 	exec {ECHO_W}>"$in"
@@ -407,7 +469,7 @@ end_echo_session() {
 		assert_line --index 0 --regexp '^HTTP/1.1 401 '
 		run ask "$SERVE_PORT" POST "$NOSUCH" "X-Pad: $pad"
 		assert_line --index 0 --regexp '^HTTP/1.1 431 '
-		run ask "$SERVE_PORT" POST "$NOSUCH" "Content-Length: 999999"
+		run ask "$SERVE_PORT" POST "$NOSUCH" "Content-Length: 99999999"
 		assert_line --index 0 --regexp '^HTTP/1.1 413 '
 		run http_answer "$SERVE_PORT" < <(printf 'garbage\r\n\r\n')
 		assert_line --index 0 --regexp '^HTTP/1.1 400 '

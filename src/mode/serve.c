@@ -27,6 +27,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -80,6 +81,7 @@ enum cstate {
 	S_WAIT,		/* a long-poll GET waiting for data */
 	S_RELAY,	/* CONNECT: relaying */
 	S_STREAM,	/* frames of a session */
+	S_UPLOAD,	/* an upload's body, taken as it comes */
 	S_LINGER	/* answered and shut down: reading what still comes */
 };
 
@@ -129,7 +131,17 @@ struct sconn {
 	/* a POST held while the session has no room for its body */
 	uint64_t	 hold_off;
 	bool		 hold_eof;
+	/* S_UPLOAD: a body chunked or over SESS_BODY_MAX, taken as it comes */
+	bool		 streamed;
+	int		 ch_state;	/* CH_* */
+	uint64_t	 ch_left;	/* of the chunk, or of a counted body */
+	uint64_t	 up_at;		/* the offset of its next byte */
+	uint64_t	 up_got;	/* its bytes so far */
+	size_t		 trailer;	/* bytes of trailer fields */
+	bool		 up_blocked;	/* the session has no room now */
 };
+
+enum { CH_COUNTED, CH_SIZE, CH_DATA, CH_DATA_END, CH_TRAILER, CH_DONE };
 
 struct session {
 	struct session	*next, *prev;
@@ -151,6 +163,7 @@ struct session {
 	bool		 target_err;
 	struct sconn	*waiter;	/* a GET waiting for data */
 	struct sconn	*upwaiter;	/* a POST waiting for room */
+	struct sconn	*upload;	/* a POST whose body comes as it goes */
 	struct sconn	*stream;	/* a stream connection */
 	long long	 last_ms;	/* last sign of the client */
 	long long	 opened_ms;
@@ -185,6 +198,7 @@ static void	session_end(struct session *, const char *, ...)
 static void	session_kick(struct session *);
 static bool	session_done(const struct session *);
 static void	up_retry(struct session *, bool);
+static void	upload_feed(struct sconn *);
 static void	stream_pump(struct sconn *);
 static void	next_request(struct sconn *);
 
@@ -270,7 +284,8 @@ session_timer(void *obj)
 {
 	struct session *s = obj;
 
-	if (s->stream != NULL || s->waiter != NULL || s->upwaiter != NULL)
+	if (s->stream != NULL || s->waiter != NULL || s->upwaiter != NULL ||
+	    s->upload != NULL)
 		return CLOCK_NEVER;
 	return s->last_ms + (long long)(s->srv->so->resume_timeout * 1000);
 }
@@ -597,6 +612,8 @@ detach(struct sconn *c)
 		s->waiter = NULL;
 	if (s->upwaiter == c)
 		s->upwaiter = NULL;
+	if (s->upload == c)
+		s->upload = NULL;
 	if (s->stream == c)
 		s->stream = NULL;
 	s->last_ms = clock_ms();
@@ -656,6 +673,7 @@ reset_request(struct sconn *c)
 	free(c->body);
 	c->body = NULL;
 	c->body_len = c->body_got = 0;
+	c->streamed = false;
 	c->state = S_HEAD;
 	c->deadline = clock_ms() + IDLE_MS;
 }
@@ -926,6 +944,8 @@ up_retry(struct session *s, bool now)
 	struct sconn *c = s->upwaiter;
 	uint64_t ack;
 
+	if (s->upload != NULL && s->upload->up_blocked)
+		upload_feed(s->upload);
 	if (c == NULL)
 		return;
 	ack = session_take(s, c->hold_off, c->body, c->body_len, c->hold_eof);
@@ -958,15 +978,195 @@ answer_up(struct sconn *c, const char *query)
 		return;
 	}
 	up_retry(s, true);	/* an older one the client gave up on */
+	if (c->streamed && s->upload != NULL) {
+		/* the client gave up on that one too: it resends from its ack */
+		struct sconn *old = s->upload;
+
+		detach(old);
+		conn_end(old, "replaced by a newer upload");
+	}
 	s->refs++;
 	c->sess = s;
-	s->upwaiter = c;
 	c->hold_off = off;
 	c->hold_eof = sess_query(query, "eof", eof_s, sizeof(eof_s)) == 0 &&
 	    strcmp(eof_s, "1") == 0;
+	if (c->streamed) {
+		s->upload = c;
+		c->up_at = off;
+		c->up_got = 0;
+		c->trailer = 0;
+		c->up_blocked = false;
+		c->state = S_UPLOAD;
+		c->deadline = clock_ms() + BODY_TIMEOUT_MS;
+		upload_feed(c);
+		return;
+	}
+	s->upwaiter = c;
 	c->state = S_WAIT;
 	c->deadline = clock_ms() + (long long)(c->srv->so->poll_timeout * 1000);
 	up_retry(s, false);	/* at once when there is room for it all */
+}
+
+/*
+ * An upload's body ends (done) or cannot go on: answer with what the
+ * session took.  A body not read to its end closes the connection.
+ */
+static void
+upload_end(struct sconn *c, bool done)
+{
+	struct session *s = c->sess;
+	uint64_t ack = done ? session_take(s, c->up_at, NULL, 0, c->hold_eof) :
+	    s->up_off;
+
+	detach(c);
+	if (!done)
+		c->close_after = true;
+	up_answer(c, ack);
+}
+
+/* A chunked upload broke the rules: a 400, and the connection closes. */
+static void
+upload_bad(struct sconn *c, const char *what)
+{
+	detach(c);
+	fail(c, 400, "bad chunked body: %s", what);
+}
+
+/*
+ * The line at c->in + pos, up to its LF: its length without the CR LF
+ * (*next: past the LF), or -1 when it has not all come yet.
+ */
+static long
+upload_line(const struct sconn *c, size_t pos, size_t *next)
+{
+	const unsigned char *lf = memchr(c->in + pos, '\n', c->inlen - pos);
+	size_t len;
+
+	if (lf == NULL)
+		return -1;
+	len = (size_t)(lf - (c->in + pos));
+	*next = pos + len + 1;
+	if (len > 0 && c->in[pos + len - 1] == '\r')
+		len--;
+	return (long)len;
+}
+
+/*
+ * Take what the upload's body has brought, as far as the session has
+ * room: the rest waits in c->in, and the connection is not read until
+ * the target has drained some (up_retry() comes back here).  Chunked
+ * bodies are decoded here; their chunks mean nothing to the stream.
+ */
+static void
+upload_feed(struct sconn *c)
+{
+	struct session *s = c->sess;
+	size_t pos = 0, next, n;
+	uint64_t ack, took;
+	long len;
+
+	c->up_blocked = false;
+	while (c->state == S_UPLOAD) {
+		if (s->over || s->fd == -1 || s->up_eof) {
+			upload_end(c, false);	/* nothing more is taken */
+			break;
+		}
+		switch (c->ch_state) {
+		case CH_COUNTED:
+		case CH_DATA:
+			n = c->inlen - pos;
+			if (n > c->ch_left)
+				n = (size_t)c->ch_left;
+			if (n == 0)
+				goto more;
+			ack = session_take(s, c->up_at, c->in + pos, n, false);
+			if (ack <= c->up_at) {
+				if (s->up_off < c->up_at)
+					upload_end(c, false);	/* a gap */
+				else
+					c->up_blocked = true;
+				goto more;
+			}
+			took = ack - c->up_at < n ? ack - c->up_at : n;
+			pos += (size_t)took;
+			c->up_at += took;
+			c->ch_left -= took;
+			if (c->ch_left == 0)
+				c->ch_state = c->ch_state == CH_COUNTED ? CH_DONE :
+				    CH_DATA_END;
+			break;
+		case CH_SIZE:
+			if ((len = upload_line(c, pos, &next)) == -1) {
+				if (c->inlen - pos > 256)
+					upload_bad(c, "a chunk-size line over "
+					    "256 bytes");
+				goto more;
+			}
+			{
+				uint64_t size = 0;
+				size_t i;
+
+				for (i = 0; i < (size_t)len && isxdigit(c->in[pos +
+				    i]) && size <= SESS_UPLOAD_MAX; i++)
+					size = size * 16 + (uint64_t)(isdigit(
+					    c->in[pos + i]) ? c->in[pos + i] - '0' :
+					    (tolower(c->in[pos + i]) - 'a' + 10));
+				if (i == 0 || (i < (size_t)len &&
+				    c->in[pos + i] != ';' && c->in[pos + i] !=
+				    ' ' && c->in[pos + i] != '\t')) {
+					upload_bad(c, "no chunk size");
+					goto more;
+				}
+				if (c->up_got + size > SESS_UPLOAD_MAX) {
+					detach(c);
+					fail(c, 413, "an upload over %d bytes",
+					    SESS_UPLOAD_MAX);
+					goto more;
+				}
+				c->up_got += size;
+				c->ch_left = size;
+				c->ch_state = size == 0 ? CH_TRAILER : CH_DATA;
+			}
+			pos = next;
+			break;
+		case CH_DATA_END:
+			if ((len = upload_line(c, pos, &next)) == -1) {
+				if (c->inlen - pos > 2)
+					upload_bad(c, "no CRLF after a chunk");
+				goto more;
+			}
+			if (len != 0) {
+				upload_bad(c, "no CRLF after a chunk");
+				goto more;
+			}
+			pos = next;
+			c->ch_state = CH_SIZE;
+			break;
+		case CH_TRAILER:
+			if ((len = upload_line(c, pos, &next)) == -1) {
+				if (c->trailer + c->inlen - pos > 4096)
+					upload_bad(c, "a trailer over 4096 bytes");
+				goto more;
+			}
+			c->trailer += next - pos;
+			if (c->trailer > 4096) {
+				upload_bad(c, "a trailer over 4096 bytes");
+				goto more;
+			}
+			pos = next;
+			if (len == 0)
+				c->ch_state = CH_DONE;
+			break;
+		case CH_DONE:
+		default:
+			upload_end(c, true);
+			break;
+		}
+	}
+more:
+	/* What follows the body (a next request) stays for after the answer. */
+	memmove(c->in, c->in + pos, c->inlen - pos);
+	c->inlen -= pos;
 }
 
 /*
@@ -1227,6 +1427,16 @@ content_length(const struct head *h, unsigned long long *len)
 	return 0;
 }
 
+/* A POST to culvert/up, whose body may be taken as it comes? */
+static bool
+is_upload(struct sconn *c)
+{
+	const char *query, *name = endpoint(c->path, &query);
+
+	return name != NULL && strcmp(c->method, "POST") == 0 &&
+	    strncmp(name, "up", 2) == 0 && (name[2] == '\0' || name[2] == '?');
+}
+
 /* The head is complete: its line, its fields, its body's length. */
 static void
 head_done(struct sconn *c)
@@ -1243,17 +1453,39 @@ head_done(struct sconn *c)
 	    strncasecmp(v, "close", 5) == 0)
 		c->close_after = true;
 	if (header(&c->head, "Transfer-Encoding", &v, &vl) == 0) {
-		fail(c, 400, "chunked request bodies are not taken; send a "
-		    "Content-Length");
-		return;
-	}
-	if (content_length(&c->head, &len) == -1) {
+		/* both would let a proxy in front see another request */
+		if (vl != 7 || strncasecmp(v, "chunked", 7) != 0 ||
+		    header(&c->head, "Content-Length", &v, &vl) == 0) {
+			fail(c, 400, "a Transfer-Encoding other than chunked, "
+			    "or with a Content-Length");
+			return;
+		}
+		if (!is_upload(c)) {
+			fail(c, 400, "chunked request bodies are taken by "
+			    "uploads (culvert/up) only; send a Content-Length");
+			return;
+		}
+		c->streamed = true;
+		c->ch_state = CH_SIZE;
+	} else if (content_length(&c->head, &len) == -1) {
 		fail(c, 400, "bad Content-Length");
 		return;
 	}
-	if (len > SESS_BODY_MAX) {
+	if (len > SESS_BODY_MAX && (!is_upload(c) || len > SESS_UPLOAD_MAX)) {
 		fail(c, 413, "a body of %llu bytes; at most %d", len,
-		    SESS_BODY_MAX);
+		    is_upload(c) ? SESS_UPLOAD_MAX : SESS_BODY_MAX);
+		return;
+	}
+	if (len > SESS_BODY_MAX) {
+		c->streamed = true;
+		c->ch_state = CH_COUNTED;
+		c->ch_left = len;
+	}
+	if (c->streamed) {
+		/* taken as it comes, by the upload (answer_up()) */
+		c->state = S_BODY;
+		c->deadline = clock_ms() + BODY_TIMEOUT_MS;
+		dispatch(c);
 		return;
 	}
 	c->body_len = (size_t)len;
@@ -1320,8 +1552,11 @@ read_input(struct sconn *c)
 {
 	ssize_t n;
 
-	if (c->incap - c->inlen < 4096) {
-		size_t cap = c->incap == 0 ? 16384 : c->incap * 2;
+	/* an upload is read in large pieces: a round per 16 KiB is slow */
+	if (c->incap - c->inlen < 4096 || (c->state == S_UPLOAD &&
+	    c->incap < IN_MAX)) {
+		size_t cap = c->incap == 0 ? 16384 : c->state == S_UPLOAD ?
+		    IN_MAX : c->incap * 2;
 		unsigned char *p;
 
 		/* At most IN_MAX, which holds a whole frame of any size. */
@@ -1546,6 +1781,8 @@ conn_pollfds(void *obj, struct pollfd *pfd)
 		return pollfd_set(pfd, c->fd, c->inlen == 0 ? POLLIN : 0);
 	case S_RESPOND:
 		return pollfd_set(pfd, c->fd, POLLOUT);
+	case S_UPLOAD:
+		return pollfd_set(pfd, c->fd, c->up_blocked ? 0 : POLLIN);
 	case S_STREAM:
 		return pollfd_set(pfd, c->fd, (short)((stream_blocked(c) ? 0 :
 		    POLLIN) | (c->outoff < c->outlen ? POLLOUT : 0)));
@@ -1629,6 +1866,19 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 			c->sess->waiter = NULL;
 			answer_down(c);
 		}
+		return;
+	case S_UPLOAD:
+		if (ready && read_input(c) == -1) {
+			conn_end(c, "client closed mid-upload");
+			return;
+		}
+		if (ready) {
+			c->deadline = clock_ms() + BODY_TIMEOUT_MS;
+			upload_feed(c);
+		} else if (late && c->up_blocked)
+			upload_end(c, false);	/* the target took nothing */
+		else if (late)
+			conn_end(c, "the upload stopped coming");
 		return;
 	case S_LINGER:
 		if (late) {

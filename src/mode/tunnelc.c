@@ -46,7 +46,7 @@
 #include "util/num.h"
 #include "util/random.h"
 
-#define UP_CAP		(1024 * 1024)	/* stdin bytes not yet acknowledged */
+#define UP_CAP		(4 * 1024 * 1024) /* stdin bytes not yet acknowledged */
 #define OUTQ_MAX	(4 * 1024 * 1024) /* stdout bytes not yet written */
 #define DATA_CHUNK	(64 * 1024)	/* payload of one stream frame */
 #define BODY_READ_MAX	(256 * 1024)	/* one read of a response body */
@@ -54,12 +54,26 @@
 #define BACKOFF_MAX_MS	5000
 #define OPEN_TIMEOUT_S	30		/* opening one connection */
 #define GOODBYE_MS	2000		/* waiting for the server's goodbye */
+/*
+ * Uploads (http transport).  A little input (typing) goes in a chunked
+ * POST that streams the input as it comes: no request per keystroke.  It
+ * ends after UPLOAD_IDLE_MS with nothing to send, UPLOAD_MS in all (a
+ * proxy that holds whole bodies back passes each on by then), or once
+ * input backs up (STREAM_BELOW): proxies pass chunked bodies slowly
+ * (squid 5 at a third of the speed), so much input goes in POSTs of
+ * known length, up to UPLOAD_MAX each (acknowledged with the answer).
+ */
+#define UPLOAD_MAX	(2 * 1024 * 1024)
+#define STREAM_BELOW	(64 * 1024)
+#define UPLOAD_IDLE_MS	20
+#define UPLOAD_MS	1000
 
 enum cstate {
 	K_IDLE,		/* no connection, or one kept alive between requests */
 	K_OPEN,		/* the tunnel machine opens the connection */
 	K_SEND,		/* writing a request */
 	K_RECV,		/* reading its response */
+	K_UPLOAD,	/* http transport: a POST's chunked body */
 	K_FRAMES,	/* stream transport: frames both ways */
 	K_BYE		/* stream transport: CLOSE sent, waiting for the end */
 };
@@ -89,6 +103,11 @@ struct conn {
 	bool		 post_eof;
 	unsigned char	*post;		/* its body, ours: cl->up moves */
 	size_t		 postcap;
+	/* an upload: a POST whose chunked body streams from cl->up */
+	bool		 streaming;
+	bool		 post_ending;	/* its last chunk is queued */
+	uint64_t	 post_sent;	/* up to here */
+	long long	 post_start, post_last;
 	/* frames */
 	unsigned char	*in;
 	size_t		 inlen, incap;
@@ -122,6 +141,8 @@ struct tclient {
 	bool		 have_token;
 	int		 transport;	/* TT_STREAM or TT_HTTP */
 	bool		 may_fall_back;	/* auto: http when CONNECT is refused */
+	bool		 small_posts;	/* the path takes neither chunked
+					   bodies nor ones over SESS_BODY_MAX */
 	char		 sid[SESS_ID_LEN + 1];
 	bool		 opened;	/* the session exists */
 	/* upstream: stdin -> server */
@@ -157,6 +178,7 @@ struct tclient {
 };
 
 static void	conn_close(struct conn *);
+static void	conn_write(struct conn *);
 
 enum { P_IN, P_OUT, P_FIRST };
 
@@ -366,8 +388,12 @@ send_request(struct conn *c)
 	c->state = K_SEND;
 	c->deadline = clock_ms() + (long long)(c->cl->keepalive * 2000) +
 	    30000;
+	c->post_sent = c->post_off;
+	c->post_ending = false;
+	c->outlen = c->outoff = 0;
 	log_debug("%s%s: %s %s", c->cl->prefix_log, c->name, c->rq.method,
 	    c->target);
+	conn_write(c);	/* at once: the socket is non-blocking */
 }
 
 /* -- health --------------------------------------------------------- */
@@ -617,6 +643,7 @@ conn_close(struct conn *c)
 	c->kind = R_NONE;
 	c->inlen = 0;
 	c->outlen = c->outoff = 0;
+	c->streaming = false;
 	c->state = K_IDLE;
 	c->deadline = CLOCK_NEVER;
 }
@@ -677,10 +704,23 @@ next_http_request(struct conn *c)
 		prepare(c, R_DOWN, "GET", q);
 		return true;
 	}
-	len = cl->uplen < SESS_BODY_MAX ? cl->uplen : SESS_BODY_MAX;
+	len = cl->small_posts ? SESS_BODY_MAX : UPLOAD_MAX;
+	if (len > cl->uplen)
+		len = cl->uplen;
 	if (len == 0 && !(cl->in_eof && cl->shutdown && !cl->eof_acked))
 		return false;
 	c->post_off = cl->up_base;
+	c->streaming = !cl->small_posts && !cl->in_eof && len > 0 &&
+	    len < STREAM_BELOW;
+	if (c->streaming) {
+		snprintf(q, sizeof(q), "s=%s&o=%llu", cl->sid,
+		    (unsigned long long)c->post_off);
+		prepare(c, R_UP, "POST", q);
+		c->rq.chunked_body = true;
+		c->post_eof = false;
+		c->post_len = 0;
+		return true;
+	}
 	c->post_len = len;
 	c->post_eof = cl->in_eof && cl->shutdown && len == cl->uplen;
 	snprintf(q, sizeof(q), "s=%s&o=%llu%s", cl->sid,
@@ -715,6 +755,21 @@ response(struct conn *c)
 		conn_close(c);
 		if (cl->byec == c)
 			cl->byec = NULL;
+		return;
+	}
+	if (c->streaming && c->state == K_UPLOAD)
+		keep = false;	/* the body was cut short: the rest is junk */
+	if ((c->streaming || c->post_len > SESS_BODY_MAX) &&
+	    (c->rq.st.code == 400 || c->rq.st.code == 411 ||
+	    c->rq.st.code == 413 || c->rq.st.code == 501 ||
+	    c->rq.st.code == 505)) {
+		/* an older server, or a proxy that wants small bodies */
+		log_info("%sthe path refused a %s upload (%s); sending "
+		    "uploads of %d KiB at most", cl->prefix_log,
+		    c->streaming ? "chunked" : "large", c->rq.st.line,
+		    SESS_BODY_MAX / 1024);
+		cl->small_posts = true;
+		conn_close(c);
 		return;
 	}
 	if (c->rq.st.code != 200) {
@@ -786,6 +841,7 @@ response(struct conn *c)
 	request_free(&c->rq);
 	c->rq_live = false;
 	c->kind = R_NONE;
+	c->streaming = false;
 	c->state = K_IDLE;
 	c->deadline = CLOCK_NEVER;
 	if (!keep) {
@@ -889,8 +945,15 @@ conn_read(struct conn *c)
 		response(c);
 		return;
 	case STEP_SEND:
-		c->sent = 0;
-		c->state = K_SEND;
+		if (!c->streaming) {
+			c->sent = 0;
+			c->state = K_SEND;
+			return;
+		}
+		/* what was streamed left the connection unusable */
+		transport_close(&c->tr);
+		c->have_tr = false;
+		conn_open(c);
 		return;
 	case STEP_RECONNECT:
 		transport_close(&c->tr);
@@ -906,12 +969,90 @@ conn_read(struct conn *c)
 	}
 }
 
-/* Write what c owes: the request, or frames. */
+/* Queue the upload's next chunks from cl->up, and its end when due. */
+static void
+upload_fill(struct conn *c)
+{
+	struct tclient *cl = c->cl;
+	long long now = clock_ms();
+	uint64_t end = cl->up_base + cl->uplen;
+	char size[24];
+
+	if (c->outoff > 0 && c->outoff == c->outlen)
+		c->outoff = c->outlen = 0;
+	if (c->post_ending)
+		return;
+	if (c->post_sent < cl->up_base) {
+		/*
+		 * An answer acknowledged bytes an older upload had carried
+		 * past this one's start: they are gone from cl->up, and a
+		 * chunked body cannot skip; end it, the next starts there.
+		 */
+		end = c->post_sent;
+	}
+	while (c->outlen - c->outoff < 2 * DATA_CHUNK && c->post_sent < end &&
+	    c->post_sent - c->post_off < UPLOAD_MAX) {
+		size_t at = (size_t)(c->post_sent - cl->up_base);
+		size_t len = (size_t)(end - c->post_sent), hl;
+
+		if (len > DATA_CHUNK)
+			len = DATA_CHUNK;
+		if (len > UPLOAD_MAX - (c->post_sent - c->post_off))
+			len = (size_t)(UPLOAD_MAX - (c->post_sent -
+			    c->post_off));
+		hl = (size_t)snprintf(size, sizeof(size), "%zx\r\n", len);
+		if (buf_grow(&c->out, &c->outcap, c->outlen + hl + len + 2) ==
+		    -1)
+			return;
+		memcpy(c->out + c->outlen, size, hl);
+		memcpy(c->out + c->outlen + hl, cl->up + cl->uphead + at, len);
+		memcpy(c->out + c->outlen + hl + len, "\r\n", 2);
+		c->outlen += hl + len + 2;
+		c->post_sent += len;
+		c->post_last = now;
+	}
+	if (c->post_sent - c->post_off >= UPLOAD_MAX || cl->in_eof ||
+	    cl->bye || c->post_sent < cl->up_base || end - c->post_sent >=
+	    STREAM_BELOW || (c->post_sent == end &&
+	    (now - c->post_last >= UPLOAD_IDLE_MS || now - c->post_start >=
+	    UPLOAD_MS))) {
+		if (buf_grow(&c->out, &c->outcap, c->outlen + 5) == -1)
+			return;
+		memcpy(c->out + c->outlen, "0\r\n\r\n", 5);
+		c->outlen += 5;
+		c->post_ending = true;
+	}
+}
+
+/* Write what c owes: the request, an upload's chunks, or frames. */
 static void
 conn_write(struct conn *c)
 {
 	ssize_t n;
 
+	if (c->state == K_UPLOAD) {
+		upload_fill(c);
+		while (c->outoff < c->outlen) {
+			n = transport_write(&c->tr, c->out + c->outoff,
+			    c->outlen - c->outoff);
+			if (n > 0) {
+				c->outoff += (size_t)n;
+				c->deadline = clock_ms() + (long long)
+				    (c->cl->keepalive * 2000) + 30000;
+			} else if (n == -1 && (errno == EAGAIN || errno == EINTR))
+				return;
+			else {
+				broken(c, strerror(errno));
+				return;
+			}
+			upload_fill(c);
+		}
+		if (c->post_ending) {
+			c->state = K_RECV;
+			c->outoff = c->outlen = 0;
+		}
+		return;
+	}
 	if (c->state == K_FRAMES || c->state == K_BYE) {
 		if (c->state == K_FRAMES)
 			stream_fill(c);
@@ -944,6 +1085,11 @@ conn_write(struct conn *c)
 		}
 	}
 	c->state = K_RECV;
+	if (c->streaming) {
+		c->state = K_UPLOAD;
+		c->post_start = c->post_last = clock_ms();
+		conn_write(c);
+	}
 }
 
 /* The tunnel machine finished opening c. */
@@ -1060,6 +1206,10 @@ conn_pollfds(struct conn *c, struct pollfd *pfd)
 		return pollfd_set(pfd, c->tr.wfd, POLLOUT);
 	case K_RECV:
 		return pollfd_set(pfd, c->tr.rfd, POLLIN);
+	case K_UPLOAD:
+		/* an answer may come early: a refusal, or a 407 */
+		return pollfd_set(pfd, c->tr.rfd, POLLIN) + pollfd_set(&pfd[1],
+		    c->tr.wfd, c->outoff < c->outlen ? POLLOUT : 0);
 	case K_FRAMES:
 	case K_BYE:
 		if (c->state == K_FRAMES)
@@ -1084,6 +1234,11 @@ conn_timer(const struct conn *c)
 		return tunnel_timer(c->t);
 	case K_IDLE:
 		return c->retry_at > clock_ms() ? c->retry_at : CLOCK_NEVER;
+	case K_UPLOAD:
+		/* when nothing waits to go: the moment the body ends */
+		return c->outoff < c->outlen ? c->deadline : timer_min(
+		    c->deadline, timer_min(c->post_last + UPLOAD_IDLE_MS,
+		    c->post_start + UPLOAD_MS));
 	case K_FRAMES:
 		/*
 		 * The next keep-alive (none while one is unanswered: its
@@ -1134,6 +1289,14 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 			conn_read(c);
 		else if (now >= c->deadline)
 			broken(c, "no answer in time");
+		return;
+	case K_UPLOAD:
+		if (rd)
+			conn_read(c);
+		if (c->state == K_UPLOAD)
+			conn_write(c);
+		if (c->state == K_UPLOAD && now >= c->deadline)
+			broken(c, "the upload could not be sent in time");
 		return;
 	case K_FRAMES:
 		if (rd)

@@ -24,15 +24,21 @@ static enum step
 build(struct request *r)
 {
 	const char *authz = r->via_proxy ? auth_next(r->auth) : NULL;
-	char head[8192];
+	char head[8192], length[40];
 	int n;
 
+	if (r->chunked_body)
+		(void)snprintf(length, sizeof(length),
+		    "Transfer-Encoding: chunked");
+	else
+		(void)snprintf(length, sizeof(length), "Content-Length: %zu",
+		    r->bodylen);
 	n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: %s\r\n"
-	    "User-Agent: culvert/%s\r\n%s%s%s%sContent-Length: %zu\r\n\r\n",
+	    "User-Agent: culvert/%s\r\n%s%s%s%s%s\r\n\r\n",
 	    r->method, r->target, r->host, CULVERT_VERSION,
 	    authz != NULL ? "Proxy-Authorization: " : "",
 	    authz != NULL ? authz : "", authz != NULL ? "\r\n" : "",
-	    r->extra != NULL ? r->extra : "", r->bodylen);
+	    r->extra != NULL ? r->extra : "", length);
 	if (n < 0 || (size_t)n >= sizeof(head)) {
 		failure_set(&r->fail, FAIL_USAGE, "the %s request would be too "
 		    "long", r->method);

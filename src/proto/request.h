@@ -27,6 +27,8 @@ struct request {
 	const char		*extra;		/* header lines ending in CRLF */
 	const unsigned char	*body;
 	size_t			 bodylen;
+	bool			 chunked_body;	/* no body here: the caller
+						   sends it chunked */
 	const struct creds	*creds;		/* for the proxy; may be NULL */
 	unsigned		 auth_allow;
 	bool			 via_proxy;	/* answer 407s */

@@ -13,6 +13,9 @@
  *	POST P/culvert/open?t=HOST:PORT		-> X-Culvert-Session: SID
  *	POST P/culvert/up?s=SID&o=OFF[&eof=1]	body: upstream bytes at OFF
  *						-> X-Culvert-Ack: bytes taken
+ *		(a body chunked, or over SESS_BODY_MAX, is taken as it
+ *		comes, as far as the session has room; the answer follows
+ *		its end)
  *	GET  P/culvert/down?s=SID&a=ACK&n=RAND	-> body: downstream bytes,
  *						   X-Culvert-Offset: first
  *						   byte's offset,
@@ -55,6 +58,7 @@
 #define SESS_FRAME_HDR		13
 #define SESS_FRAME_MAX		(256 * 1024)	/* payload of one frame */
 #define SESS_BODY_MAX		(256 * 1024)	/* body of one POST */
+#define SESS_UPLOAD_MAX		(16 * 1024 * 1024) /* one up taken as it comes */
 #define SESS_ACK_DELAY_MS	10		/* an ACK alone waits this long */
 
 enum sess_frame_type {

@@ -6,6 +6,7 @@ tests of the HTTP tunnel (--tunnel-transport http).
 Usage:
     chaosproxy.py [--host ADDR] [--port N] [--port-file FILE] [--log FILE]
                   [--faults RATE] [--seed N] [--kinds LIST] [--hold S]
+                  [--refuse-chunked]
 
 Each request ("GET http://host:port/path HTTP/1.1") is read whole, head
 and body (by its Content-Length), before anything goes on; it is then
@@ -16,6 +17,9 @@ Content-Length, on the client's connection, which stays open for the
 next request.  So every body is held back until it is complete, as a
 buffering proxy (or a virus scanner) does.  --hold S: wait S seconds more
 before passing each response on.  CONNECT is refused with 403.
+--refuse-chunked: a request with a chunked body is answered 411 at once,
+unread, and the connection closes (logged with FAULT "refused-chunked"),
+as a proxy that wants every body's length does.
 
 --faults RATE (0 to 1, default 0): that share of requests meets one of
 the --kinds (default all, comma-separated), chosen at random (--seed):
@@ -201,6 +205,16 @@ class Chaos:
                                    b"Content-Length: 0\r\n"
                                    b"Connection: close\r\n\r\n")
                     break
+                te = field(flds, b"transfer-encoding")
+                if self.opts.refuse_chunked and te is not None and \
+                        te.lower().endswith(b"chunked"):
+                    path = target.partition(b"//")[2].partition(b"/")
+                    self.log("%s /%s 411 refused-chunked" % (
+                        method.decode(), path[2].decode("latin-1")))
+                    client.sendall(b"HTTP/1.1 411 Length Required\r\n"
+                                   b"Content-Length: 0\r\n"
+                                   b"Connection: close\r\n\r\n")
+                    break
                 body = read_body(r, flds, False)
                 if not target.lower().startswith(b"http://"):
                     client.sendall(b"HTTP/1.1 400 Bad Request\r\n"
@@ -273,6 +287,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--kinds")
     ap.add_argument("--hold", type=float, default=0.0)
+    ap.add_argument("--refuse-chunked", action="store_true")
     opts = ap.parse_args()
     chaos = Chaos(opts)
     serve(opts, chaos.handle)

@@ -104,14 +104,21 @@ sign() {
 	printf 'v1 %s %s %s\n' "$nonce" "$when" "$mac"
 }
 
-# http_answer PORT: send stdin to 127.0.0.1:PORT as it is, print the
-# answer's status line and then its body (without CRs); at most 10 s.
-http_answer() {
-	local fd answer
+# http_whole PORT: send stdin to 127.0.0.1:PORT as it is, print the whole
+# answer, head and body, without CRs; at most 10 s.
+http_whole() {
+	local fd
 	exec {fd}<>"/dev/tcp/127.0.0.1/$1" || return 1
 	{ cat >&"$fd"; } 2>/dev/null
-	answer=$(timeout 10 cat <&"$fd" | tr -d '\r')
+	timeout 10 cat <&"$fd" | tr -d '\r'
 	exec {fd}>&-
+}
+
+# http_answer PORT: as http_whole, but only the answer's status line and
+# then its body.
+http_answer() {
+	local answer
+	answer=$(http_whole "$1") || return 1
 	printf '%s\n' "${answer%%$'\n'*}"
 	[[ $answer == *$'\n\n'* ]] && printf '%s\n' "${answer#*$'\n\n'}"
 	return 0
