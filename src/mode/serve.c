@@ -27,7 +27,6 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -67,6 +66,14 @@
 #define DOWN_CAP		(2 * 1024 * 1024)	/* unacknowledged, per session */
 #define UP_CAP			(512 * 1024)	/* not yet written to the target */
 #define GET_MAX			(1024 * 1024)	/* body of one long-poll answer */
+/*
+ * A long-poll answer in chunks (a client that asks for it with c=1) goes
+ * on as the target sends, until GET_MAX, DS_IDLE_MS without anything new
+ * or DS_MS in all: a proxy that holds whole answers back passes it then.
+ */
+#define DS_IDLE_MS		20
+#define DS_MS			1000
+#define DS_CHUNK		(64 * 1024)
 #define SERVE_BUFSIZE		(16 * 1024)
 #define ACK_EVERY		(128 * 1024)	/* stream: ACK at least this often */
 #define NONCES_MAX		65536
@@ -82,6 +89,7 @@ enum cstate {
 	S_RELAY,	/* CONNECT: relaying */
 	S_STREAM,	/* frames of a session */
 	S_UPLOAD,	/* an upload's body, taken as it comes */
+	S_DOWNSTREAM,	/* a long-poll answer in chunks, as data comes */
 	S_LINGER	/* answered and shut down: reading what still comes */
 };
 
@@ -139,6 +147,12 @@ struct sconn {
 	uint64_t	 up_got;	/* its bytes so far */
 	size_t		 trailer;	/* bytes of trailer fields */
 	bool		 up_blocked;	/* the session has no room now */
+	/* S_DOWNSTREAM */
+	bool		 ds_ok;		/* the client takes a chunked answer */
+	bool		 ds_ending;	/* its last chunk is queued */
+	uint64_t	 ds_at;		/* sent up to this offset */
+	size_t		 ds_total;
+	long long	 ds_start, ds_last;
 };
 
 enum { CH_COUNTED, CH_SIZE, CH_DATA, CH_DATA_END, CH_TRAILER, CH_DONE };
@@ -164,6 +178,7 @@ struct session {
 	struct sconn	*waiter;	/* a GET waiting for data */
 	struct sconn	*upwaiter;	/* a POST waiting for room */
 	struct sconn	*upload;	/* a POST whose body comes as it goes */
+	struct sconn	*downstream;	/* a GET answered in chunks */
 	struct sconn	*stream;	/* a stream connection */
 	long long	 last_ms;	/* last sign of the client */
 	long long	 opened_ms;
@@ -199,6 +214,7 @@ static void	session_kick(struct session *);
 static bool	session_done(const struct session *);
 static void	up_retry(struct session *, bool);
 static void	upload_feed(struct sconn *);
+static void	downstream_pump(struct sconn *);
 static void	stream_pump(struct sconn *);
 static void	next_request(struct sconn *);
 
@@ -285,7 +301,7 @@ session_timer(void *obj)
 	struct session *s = obj;
 
 	if (s->stream != NULL || s->waiter != NULL || s->upwaiter != NULL ||
-	    s->upload != NULL)
+	    s->upload != NULL || s->downstream != NULL)
 		return CLOCK_NEVER;
 	return s->last_ms + (long long)(s->srv->so->resume_timeout * 1000);
 }
@@ -303,6 +319,8 @@ session_kick(struct session *s)
 	}
 	if (s->stream != NULL)
 		stream_pump(s->stream);
+	if (s->downstream != NULL)
+		downstream_pump(s->downstream);
 }
 
 static void
@@ -614,6 +632,8 @@ detach(struct sconn *c)
 		s->upwaiter = NULL;
 	if (s->upload == c)
 		s->upload = NULL;
+	if (s->downstream == c)
+		s->downstream = NULL;
 	if (s->stream == c)
 		s->stream = NULL;
 	s->last_ms = clock_ms();
@@ -1052,6 +1072,26 @@ upload_line(const struct sconn *c, size_t pos, size_t *next)
 }
 
 /*
+ * A chunk-size line's size (hex digits, then an extension or nothing):
+ * 0, or -1 when it has none.  Sizes over SESS_UPLOAD_MAX come out as
+ * SESS_UPLOAD_MAX + 1.
+ */
+static int
+chunk_size(const unsigned char *p, size_t len, uint64_t *size)
+{
+	size_t i;
+	int d;
+
+	*size = 0;
+	for (i = 0; i < len && (d = num_hexdigit(p[i])) >= 0; i++)
+		if ((*size = *size * 16 + (uint64_t)d) > SESS_UPLOAD_MAX)
+			*size = SESS_UPLOAD_MAX + 1;
+	if (i == 0 || (i < len && p[i] != ';' && p[i] != ' ' && p[i] != '\t'))
+		return -1;
+	return 0;
+}
+
+/*
  * Take what the upload's body has brought, as far as the session has
  * room: the rest waits in c->in, and the connection is not read until
  * the target has drained some (up_retry() comes back here).  Chunked
@@ -1103,17 +1143,10 @@ upload_feed(struct sconn *c)
 				goto more;
 			}
 			{
-				uint64_t size = 0;
-				size_t i;
+				uint64_t size;
 
-				for (i = 0; i < (size_t)len && isxdigit(c->in[pos +
-				    i]) && size <= SESS_UPLOAD_MAX; i++)
-					size = size * 16 + (uint64_t)(isdigit(
-					    c->in[pos + i]) ? c->in[pos + i] - '0' :
-					    (tolower(c->in[pos + i]) - 'a' + 10));
-				if (i == 0 || (i < (size_t)len &&
-				    c->in[pos + i] != ';' && c->in[pos + i] !=
-				    ' ' && c->in[pos + i] != '\t')) {
+				if (chunk_size(c->in + pos, (size_t)len,
+				    &size) == -1) {
 					upload_bad(c, "no chunk size");
 					goto more;
 				}
@@ -1169,6 +1202,74 @@ more:
 	c->inlen -= pos;
 }
 
+/* Queue the chunks of what the target sent since, and the end when due. */
+static void
+downstream_fill(struct sconn *c)
+{
+	struct session *s = c->sess;
+	uint64_t end = s->down_base + s->downlen;
+	long long now = clock_ms();
+	size_t n;
+
+	if (c->outoff > 0 && c->outoff == c->outlen)
+		c->outoff = c->outlen = 0;
+	if (c->ds_ending)
+		return;
+	while (c->ds_at >= s->down_base && c->ds_at < end && c->ds_total <
+	    GET_MAX && c->outlen - c->outoff < 4 * DS_CHUNK) {
+		n = (size_t)(end - c->ds_at);
+		if (n > DS_CHUNK)
+			n = DS_CHUNK;
+		if (n > GET_MAX - c->ds_total)
+			n = GET_MAX - c->ds_total;
+		out_printf(c, "%zx\r\n", n);
+		if (out_room(c, n + 2) == -1)
+			return;
+		memcpy(c->out + c->outlen, s->down + s->downhead + (c->ds_at -
+		    s->down_base), n);
+		memcpy(c->out + c->outlen + n, "\r\n", 2);
+		c->outlen += n + 2;
+		c->ds_at += n;
+		c->ds_total += n;
+		c->ds_last = now;
+	}
+	if (c->ds_total >= GET_MAX || s->over || c->ds_at < s->down_base ||
+	    (c->ds_at == end && (s->down_eof || now - c->ds_last >= DS_IDLE_MS ||
+	    now - c->ds_start >= DS_MS))) {
+		out_printf(c, "0\r\n\r\n");
+		c->ds_ending = true;
+	}
+}
+
+/* Write what the chunked answer has; once it is over, as any answer. */
+static void
+downstream_pump(struct sconn *c)
+{
+	ssize_t w;
+
+	if (c->state != S_DOWNSTREAM)
+		return;
+	downstream_fill(c);
+	while (c->outoff < c->outlen) {
+		w = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w > 0) {
+			c->outoff += (size_t)w;
+			c->deadline = clock_ms() + BODY_TIMEOUT_MS;
+		} else if (w == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		else {
+			conn_end(c, "client gone");
+			return;
+		}
+		downstream_fill(c);
+	}
+	if (c->ds_ending) {
+		detach(c);
+		c->state = S_RESPOND;	/* all written: what follows an answer */
+	}
+}
+
 /*
  * GET down: answer with what there is after the client's ack, or wait
  * for the target (session_kick() calls back here).
@@ -1192,6 +1293,22 @@ answer_down(struct sconn *c)
 	    "X-Culvert-Offset: %llu\r\nX-Culvert-Ack: %llu\r\n%s",
 	    (unsigned long long)s->down_base, (unsigned long long)s->up_off,
 	    eof ? "X-Culvert-Eof: 1\r\n" : "");
+	if (c->ds_ok && len > 0 && !eof && !s->over) {
+		/* the first bytes, and then what comes, in chunks */
+		c->outlen = c->outoff = 0;
+		out_printf(c, "HTTP/1.1 200 OK\r\nCache-Control: no-store, "
+		    "no-transform\r\nTransfer-Encoding: chunked\r\n%s%s\r\n",
+		    hdr, c->close_after ? "Connection: close\r\n" : "");
+		s->downstream = c;
+		c->ds_at = s->down_base;
+		c->ds_total = 0;
+		c->ds_ending = false;
+		c->ds_start = c->ds_last = clock_ms();
+		c->state = S_DOWNSTREAM;
+		c->deadline = clock_ms() + BODY_TIMEOUT_MS;
+		downstream_pump(c);
+		return;
+	}
 	respond(c, 200, hdr, s->down + s->downhead, len);
 	if (eof && s->up_eof)
 		c->close_after = false;
@@ -1212,7 +1329,16 @@ start_down(struct sconn *c, const char *query)
 		fail(c, 400, "no ack");
 		return;
 	}
+	if (s->downstream != NULL) {
+		/* one the client gave up on, unfinished: it asks again */
+		struct sconn *old = s->downstream;
+
+		detach(old);
+		conn_end(old, "replaced by a newer poll");
+	}
 	session_ack(s, ack);
+	c->ds_ok = sess_query(query, "c", ack_s, sizeof(ack_s)) == 0 &&
+	    strcmp(ack_s, "1") == 0;
 	if (s->waiter != NULL && s->waiter != c) {
 		/* An older poll the client gave up on: answer it empty. */
 		struct sconn *old = s->waiter;
@@ -1783,6 +1909,10 @@ conn_pollfds(void *obj, struct pollfd *pfd)
 		return pollfd_set(pfd, c->fd, POLLOUT);
 	case S_UPLOAD:
 		return pollfd_set(pfd, c->fd, c->up_blocked ? 0 : POLLIN);
+	case S_DOWNSTREAM:
+		/* reading only to see the client close: as S_WAIT */
+		return pollfd_set(pfd, c->fd, (short)((c->outoff < c->outlen ?
+		    POLLOUT : 0) | (c->inlen == 0 ? POLLIN : 0)));
 	case S_STREAM:
 		return pollfd_set(pfd, c->fd, (short)((stream_blocked(c) ? 0 :
 		    POLLIN) | (c->outoff < c->outlen ? POLLOUT : 0)));
@@ -1804,6 +1934,9 @@ conn_timer(void *obj)
 	switch (c->state) {
 	case S_RELAY:
 		return CLOCK_NEVER;
+	case S_DOWNSTREAM:
+		return c->outoff < c->outlen ? c->deadline : timer_min(
+		    c->ds_last + DS_IDLE_MS, c->ds_start + DS_MS);
 	case S_STREAM:
 		/*
 		 * Frames that waited for room: now; else an ACK owed (when
@@ -1866,6 +1999,18 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 			c->sess->waiter = NULL;
 			answer_down(c);
 		}
+		return;
+	case S_DOWNSTREAM:
+		if (ready && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    read_input(c) == -1) {
+			conn_end(c, "client closed its poll");
+			return;
+		}
+		if (late && c->outoff < c->outlen) {
+			conn_end(c, "client does not read its answer");
+			return;
+		}
+		downstream_pump(c);
 		return;
 	case S_UPLOAD:
 		if (ready && read_input(c) == -1) {

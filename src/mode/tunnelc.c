@@ -108,6 +108,9 @@ struct conn {
 	bool		 post_ending;	/* its last chunk is queued */
 	uint64_t	 post_sent;	/* up to here */
 	long long	 post_start, post_last;
+	/* a GET's answer, taken as it comes: its next byte's offset */
+	bool		 down_known;
+	uint64_t	 down_at;
 	/* frames */
 	unsigned char	*in;
 	size_t		 inlen, incap;
@@ -699,9 +702,11 @@ next_http_request(struct conn *c)
 	if (c == &cl->downc) {
 		if (cl->down_eof || cl->outqlen > OUTQ_MAX / 2)
 			return false;
-		snprintf(q, sizeof(q), "s=%s&a=%llu", cl->sid,
+		/* c=1: an answer in chunks that goes on as data comes */
+		snprintf(q, sizeof(q), "s=%s&a=%llu&c=1", cl->sid,
 		    (unsigned long long)cl->down_off);
 		prepare(c, R_DOWN, "GET", q);
+		c->down_known = false;
 		return true;
 	}
 	len = cl->small_posts ? SESS_BODY_MAX : UPLOAD_MAX;
@@ -738,6 +743,29 @@ next_http_request(struct conn *c)
 	c->rq.body = c->post;
 	c->rq.bodylen = len;
 	return true;
+}
+
+/*
+ * Downstream bytes of a GET's answer, as they come (a chunked answer
+ * goes on while the target sends) or at its end.
+ */
+static void
+down_take(struct conn *c)
+{
+	const char *v;
+	size_t vl;
+	unsigned long long n;
+
+	if (!c->down_known) {
+		c->down_at = 0;
+		if (request_field(&c->rq, "X-Culvert-Offset", &v, &vl) == 0 &&
+		    num_parse(v, vl, 1ULL << 62, &n) == 0)
+			c->down_at = n;
+		c->down_known = true;
+	}
+	deliver(c->cl, c->down_at, c->rq.rbody, c->rq.rlen);
+	c->down_at += c->rq.rlen;
+	c->rq.rlen = 0;
 }
 
 /* A response arrived on c. */
@@ -818,14 +846,9 @@ response(struct conn *c)
 			cl->eof_acked = true;
 	}
 	if (c->kind == R_DOWN) {
-		uint64_t off = 0;
-
-		if (request_field(&c->rq, "X-Culvert-Offset", &v, &vl) == 0 &&
-		    num_parse(v, vl, 1ULL << 62, &n) == 0)
-			off = n;
-		deliver(cl, off, c->rq.rbody, c->rq.rlen);
+		down_take(c);
 		if (request_field(&c->rq, "X-Culvert-Eof", &v, &vl) == 0 &&
-		    off + c->rq.rlen == cl->down_off)
+		    c->down_at == cl->down_off)
 			cl->down_eof = true;
 	}
 	if (c->kind == R_STREAM) {
@@ -935,6 +958,11 @@ conn_read(struct conn *c)
 	    rc != 0) == -1) {
 		broken(c, "the connection closed");
 		return;
+	}
+	if (s == STEP_NEED && c->kind == R_DOWN && c->rq.st.code == 200 &&
+	    c->rq.rlen > 0 && request_in_body(&c->rq)) {
+		working(c->cl);	/* the path works: no back-off to wait out */
+		down_take(c);	/* to stdout now, not at the answer's end */
 	}
 	switch (s) {
 	case STEP_NEED:

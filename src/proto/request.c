@@ -79,6 +79,14 @@ request_restart(struct request *r)
 	return build(r);
 }
 
+bool
+request_in_body(const struct request *r)
+{
+	return r->state == RQ_BODY || r->state == RQ_CHUNK_SIZE ||
+	    r->state == RQ_CHUNK_DATA || r->state == RQ_CHUNK_END ||
+	    r->state == RQ_TRAILER;
+}
+
 size_t
 request_body_left(const struct request *r)
 {

@@ -69,6 +69,12 @@ enum step	request_input(struct request *r, const unsigned char *data,
  * and offered at once, without looking at what follows.
  */
 size_t		request_body_left(const struct request *r);
+/*
+ * Is the final answer's head in, and its body coming?  Then the caller
+ * may take rbody[0, rlen) as it comes and set rlen to 0 (a long answer
+ * that streams).
+ */
+bool		request_in_body(const struct request *r);
 /* After STEP_RECONNECT: build the request again. */
 enum step	request_restart(struct request *r);
 /* Look a response field up: 0 with *v, *vl, or -1. */

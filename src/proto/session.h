@@ -16,10 +16,13 @@
  *		(a body chunked, or over SESS_BODY_MAX, is taken as it
  *		comes, as far as the session has room; the answer follows
  *		its end)
- *	GET  P/culvert/down?s=SID&a=ACK&n=RAND	-> body: downstream bytes,
+ *	GET  P/culvert/down?s=SID&a=ACK[&c=1]&n=RAND
+ *						-> body: downstream bytes,
  *						   X-Culvert-Offset: first
  *						   byte's offset,
  *						   X-Culvert-Eof: 1 at the end
+ *		(c=1: the body may be chunked, and go on as the target
+ *		sends, for a while)
  *	POST P/culvert/close?s=SID
  *	POST P/culvert/stream?t=HOST:PORT	(new) or
  *	POST P/culvert/stream?s=SID&a=ACK	(resume): -> 200, then frames

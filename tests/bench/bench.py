@@ -77,7 +77,8 @@ LISTEN_EACH = (256 if QUICK else 1024) * 1024   # bytes each way per tunnel
 LISTEN_TIMEOUT = 15 if QUICK else 60            # per phase, seconds
 
 PEER_PACKAGES = ["corkscrew", "connect-proxy", "proxytunnel", "netcat-openbsd",
-                 "ncat", "socat", "strace", "squid", "cntlm", "tinyproxy", "httptunnel"]
+                 "ncat", "socat", "strace", "squid", "cntlm", "tinyproxy", "httptunnel",
+                 "curl"]
 
 started = []            # Popen objects of servers we started
 
@@ -1265,6 +1266,8 @@ TUN_HT = "GNU httptunnel (htc, hts)"
 # The stream transport's hops without its frames: what the hop through
 # culvert serve costs by itself.
 TUN_HOPS = "CONNECT through squid, then through culvert serve"
+# What squid's path for answers carries at most: one plain GET, no tunnel.
+TUN_GET = "one plain GET through squid (curl, no tunnel): squid's most"
 
 
 def measure_tunnels(ports, sink, ht_sink, tmp, sections):
@@ -1296,7 +1299,18 @@ def measure_tunnels(ports, sink, ht_sink, tmp, sections):
     have_ht = shutil.which("hts") and shutil.which("htc")
     res, fails = {}, {}
     servers = [serve.pid, squid_a.pid, squid_d.pid]
+    web = None
+    if "http" in sections and shutil.which("curl"):
+        web, wport = start_server([os.path.join(BIN, "target"), "http", str(SIZE)])
     for rep in range(REPS):
+        if web is not None:
+            t = transfer("down", SIZE, ["curl", "-s", "--proxy", f"http://{LO}:{dport}",
+                                        f"http://{LO}:{wport}/x"], sink,
+                         os.path.join(LOGS, "tunnel-get.log"))
+            res.setdefault(TUN_GET, {}).setdefault("down", []).append(t.get("mib_s"))
+            if "why" in t:
+                fails.setdefault(TUN_GET, {})["down"] = t["why"]
+                web = None
         for name, argv, spid in rows:
             r, fl = res.setdefault(name, {}), fails.setdefault(name, {})
             log = os.path.join(LOGS, f"tunnel-{name.replace(' ', '_').replace(',', '')}.log")
@@ -1409,6 +1423,11 @@ def serve_notes(sections):
             " serve CPU from /proc, per GiB.")
     if "http" in sections:
         out.append(
+            f"- \"{TUN_GET}\": curl under drive fetches the same size in one GET through the squid"
+            " that denies CONNECT from `target http` (vmsplice/splice, as fast as the source):"
+            " the most squid passes in answers, the ceiling of any download by GET through it.")
+    if "http" in sections:
+        out.append(
             "- GNU httptunnel: a fresh `hts -w -F 127.0.0.1:TARGET PORT` for every measurement (it"
             " serves one tunnel, then reconnects to its target every few seconds), `htc -s -P"
             f" SQUID 127.0.0.1:PORT` under drive, through the squid that denies CONNECT. Bounded:"
@@ -1448,6 +1467,11 @@ def tunnel_tables(sections, res, fails, cuts, have_ht):
         out += [f"### HTTP tunnel through squid with CONNECT denied ({runs}; ×CONNECT = ratio"
                 " to a CONNECT tunnel through the same squid, CONNECT allowed there;"
                 " goals ≥ 0.5 both ways, RTT ≤ 2)", "", head, row(TUN_REF), row(TUN_HTTP)]
+        if TUN_GET in res:
+            out.append(f"| {TUN_GET} | " + " | ".join(
+                [cell([v for v in res[TUN_GET]["down"] if v], fails.get(TUN_GET, {}).get("down")),
+                 ratio([v for v in res[TUN_GET]["down"] if v], ref.get("down"))]) +
+                " |" + " – |" * 9)
         if not have_ht:
             out.append(f"| {TUN_HT} | not installed |" + " |" * 9)
         else:

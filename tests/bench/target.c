@@ -2,6 +2,10 @@
  * target: the far end of the benchmark tunnels.
  *
  *   target source N   each connection gets N bytes, then the socket closes
+ *   target http N     each connection's request (its head) is answered
+ *                     with 200 and a body of N bytes, then the socket
+ *                     closes: a fast web server, for what a proxy's own
+ *                     path for answers can carry
  *   target sink       each connection is read to EOF; then one line
  *                     "COUNT T_EOF T_LAST STATUS" goes to stdout (T_EOF
  *                     and T_LAST are CLOCK_MONOTONIC seconds at EOF and
@@ -46,7 +50,7 @@
 #define CHUNK	(1024 * 1024)
 #define ECHO_PIPE	(256 * 1024)	/* per echo-many connection */
 
-enum mode { MODE_SOURCE, MODE_SINK, MODE_ECHO, MODE_ECHO_MANY };
+enum mode { MODE_SOURCE, MODE_HTTP, MODE_SINK, MODE_ECHO, MODE_ECHO_MANY };
 
 static char chunk[CHUNK];
 
@@ -88,6 +92,30 @@ serve_source(int s, uint64_t n)
 			n -= (uint64_t)k;
 		}
 	}
+}
+
+/* Read a request head, then answer it with n bytes of pattern. */
+static void
+serve_http(int s, uint64_t n)
+{
+	char head[16384], answer[128];
+	size_t len = 0;
+	ssize_t m;
+	int hl;
+
+	while (len < sizeof(head) - 1) {
+		m = read(s, head + len, sizeof(head) - 1 - len);
+		if (m <= 0)
+			return;
+		len += (size_t)m;
+		head[len] = '\0';
+		if (strstr(head, "\r\n\r\n") != NULL)
+			break;
+	}
+	hl = snprintf(answer, sizeof(answer), "HTTP/1.1 200 OK\r\n"
+	    "Content-Length: %" PRIu64 "\r\nConnection: close\r\n\r\n", n);
+	if (bench_write_all(s, answer, (size_t)hl) == 0)
+		serve_source(s, n);
 }
 
 static void
@@ -297,8 +325,9 @@ main(int argc, char *argv[])
 	int ls, s, one = 1;
 	size_t i;
 
-	if (argc >= 3 && strcmp(argv[1], "source") == 0) {
-		mode = MODE_SOURCE;
+	if (argc >= 3 && (strcmp(argv[1], "source") == 0 ||
+	    strcmp(argv[1], "http") == 0)) {
+		mode = argv[1][0] == 's' ? MODE_SOURCE : MODE_HTTP;
 		errno = 0;
 		n = strtoull(argv[2], &end, 10);
 		if (errno != 0 || *end != '\0') {
@@ -312,7 +341,7 @@ main(int argc, char *argv[])
 	else if (argc >= 2 && strcmp(argv[1], "echo-many") == 0)
 		mode = MODE_ECHO_MANY;
 	else {
-		fprintf(stderr, "usage: target source N | sink | echo | "
+		fprintf(stderr, "usage: target source N | http N | sink | echo | "
 		    "echo-many\n");
 		return 2;
 	}
@@ -351,6 +380,8 @@ main(int argc, char *argv[])
 			    sizeof(one));
 			if (mode == MODE_SOURCE)
 				serve_source(s, n);
+			else if (mode == MODE_HTTP)
+				serve_http(s, n);
 			else if (mode == MODE_SINK)
 				serve_sink(s);
 			else
