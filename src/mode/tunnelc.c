@@ -1572,14 +1572,20 @@ tclient_counts(const struct tclient *cl, unsigned long long *up,
 void
 tclient_free(struct tclient *cl)
 {
+	struct conn *conns[3];
+	size_t i;
+
 	if (cl == NULL)
 		return;
-	conn_close(&cl->stream);
-	conn_close(&cl->upc);
-	conn_close(&cl->downc);
-	free(cl->stream.in);
-	free(cl->stream.out);
-	free(cl->upc.post);
+	conns[0] = &cl->stream;
+	conns[1] = &cl->upc;
+	conns[2] = &cl->downc;
+	for (i = 0; i < 3; i++) {
+		conn_close(conns[i]);
+		free(conns[i]->in);
+		free(conns[i]->out);	/* frames, or an upload's chunks */
+		free(conns[i]->post);
+	}
 	free(cl->up);
 	free(cl->outq);
 	route_unref(cl->route);
