@@ -1471,7 +1471,7 @@ def tunnel_tables(sections, res, fails, cuts, have_ht):
             out.append(f"| {TUN_GET} | " + " | ".join(
                 [cell([v for v in res[TUN_GET]["down"] if v], fails.get(TUN_GET, {}).get("down")),
                  ratio([v for v in res[TUN_GET]["down"] if v], ref.get("down"))]) +
-                " |" + " – |" * 9)
+                " |" + " – |" * 8)
         if not have_ht:
             out.append(f"| {TUN_HT} | not installed |" + " |" * 9)
         else:
