@@ -150,6 +150,7 @@ struct sconn {
 	/* S_DOWNSTREAM */
 	bool		 ds_ok;		/* the client takes a chunked answer */
 	bool		 ds_ending;	/* its last chunk is queued */
+	bool		 ds_gone;	/* a write failed: end it (events) */
 	uint64_t	 ds_at;		/* sent up to this offset */
 	size_t		 ds_total;
 	long long	 ds_start, ds_last;
@@ -214,7 +215,7 @@ static void	session_kick(struct session *);
 static bool	session_done(const struct session *);
 static void	up_retry(struct session *, bool);
 static void	upload_feed(struct sconn *);
-static void	downstream_pump(struct sconn *);
+static int	downstream_pump(struct sconn *);
 static void	stream_pump(struct sconn *);
 static void	next_request(struct sconn *);
 
@@ -320,7 +321,7 @@ session_kick(struct session *s)
 	if (s->stream != NULL)
 		stream_pump(s->stream);
 	if (s->downstream != NULL)
-		downstream_pump(s->downstream);
+		(void)downstream_pump(s->downstream);
 }
 
 static void
@@ -1241,14 +1242,18 @@ downstream_fill(struct sconn *c)
 	}
 }
 
-/* Write what the chunked answer has; once it is over, as any answer. */
-static void
+/*
+ * Write what the chunked answer has; once it is over, as any answer.
+ * -1 when the client is gone: c is ended by its own events (conn_timer
+ * says now), never here, where a caller may still be using it.
+ */
+static int
 downstream_pump(struct sconn *c)
 {
 	ssize_t w;
 
-	if (c->state != S_DOWNSTREAM)
-		return;
+	if (c->state != S_DOWNSTREAM || c->ds_gone)
+		return c->ds_gone ? -1 : 0;
 	downstream_fill(c);
 	while (c->outoff < c->outlen) {
 		w = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
@@ -1257,10 +1262,10 @@ downstream_pump(struct sconn *c)
 			c->outoff += (size_t)w;
 			c->deadline = clock_ms() + BODY_TIMEOUT_MS;
 		} else if (w == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
+			return 0;
 		else {
-			conn_end(c, "client gone");
-			return;
+			c->ds_gone = true;
+			return -1;
 		}
 		downstream_fill(c);
 	}
@@ -1268,6 +1273,7 @@ downstream_pump(struct sconn *c)
 		detach(c);
 		c->state = S_RESPOND;	/* all written: what follows an answer */
 	}
+	return 0;
 }
 
 /*
@@ -1303,10 +1309,11 @@ answer_down(struct sconn *c)
 		c->ds_at = s->down_base;
 		c->ds_total = 0;
 		c->ds_ending = false;
+		c->ds_gone = false;
 		c->ds_start = c->ds_last = clock_ms();
 		c->state = S_DOWNSTREAM;
 		c->deadline = clock_ms() + BODY_TIMEOUT_MS;
-		downstream_pump(c);
+		(void)downstream_pump(c);
 		return;
 	}
 	respond(c, 200, hdr, s->down + s->downhead, len);
@@ -1345,6 +1352,7 @@ start_down(struct sconn *c, const char *query)
 
 		s->waiter = NULL;
 		old->deadline = 0;
+		old->ds_ok = false;	/* no stream that nobody reads */
 		answer_down(old);
 	}
 	s->refs++;
@@ -1935,6 +1943,8 @@ conn_timer(void *obj)
 	case S_RELAY:
 		return CLOCK_NEVER;
 	case S_DOWNSTREAM:
+		if (c->ds_gone)
+			return 0;
 		return c->outoff < c->outlen ? c->deadline : timer_min(
 		    c->ds_last + DS_IDLE_MS, c->ds_start + DS_MS);
 	case S_STREAM:
@@ -2006,11 +2016,12 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 			conn_end(c, "client closed its poll");
 			return;
 		}
-		if (late && c->outoff < c->outlen) {
+		if (late && c->outoff < c->outlen && !c->ds_gone) {
 			conn_end(c, "client does not read its answer");
 			return;
 		}
-		downstream_pump(c);
+		if (downstream_pump(c) == -1)
+			conn_end(c, "client gone");
 		return;
 	case S_UPLOAD:
 		if (ready && read_input(c) == -1) {
