@@ -999,13 +999,9 @@ answer_up(struct sconn *c, const char *query)
 		return;
 	}
 	up_retry(s, true);	/* an older one the client gave up on */
-	if (c->streamed && s->upload != NULL) {
-		/* the client gave up on that one too: it resends from its ack */
-		struct sconn *old = s->upload;
-
-		detach(old);
-		conn_end(old, "replaced by a newer upload");
-	}
+	/* the client gave up on that one too: it resends from its ack */
+	if (c->streamed && s->upload != NULL)
+		conn_end(s->upload, "replaced by a newer upload");
 	s->refs++;
 	c->sess = s;
 	c->hold_off = off;
@@ -1133,8 +1129,8 @@ upload_feed(struct sconn *c)
 			c->up_at += took;
 			c->ch_left -= took;
 			if (c->ch_left == 0)
-				c->ch_state = c->ch_state == CH_COUNTED ? CH_DONE :
-				    CH_DATA_END;
+				c->ch_state = c->ch_state == CH_COUNTED ?
+				    CH_DONE : CH_DATA_END;
 			break;
 		case CH_SIZE:
 			if ((len = upload_line(c, pos, &next)) == -1) {
@@ -1179,7 +1175,8 @@ upload_feed(struct sconn *c)
 		case CH_TRAILER:
 			if ((len = upload_line(c, pos, &next)) == -1) {
 				if (c->trailer + c->inlen - pos > 4096)
-					upload_bad(c, "a trailer over 4096 bytes");
+					upload_bad(c, "a trailer over 4096 "
+					    "bytes");
 				goto more;
 			}
 			c->trailer += next - pos;
@@ -1235,8 +1232,8 @@ downstream_fill(struct sconn *c)
 		c->ds_last = now;
 	}
 	if (c->ds_total >= GET_MAX || s->over || c->ds_at < s->down_base ||
-	    (c->ds_at == end && (s->down_eof || now - c->ds_last >= DS_IDLE_MS ||
-	    now - c->ds_start >= DS_MS))) {
+	    (c->ds_at == end && (s->down_eof || now - c->ds_last >=
+	    DS_IDLE_MS || now - c->ds_start >= DS_MS))) {
 		out_printf(c, "0\r\n\r\n");
 		c->ds_ending = true;
 	}
@@ -1271,7 +1268,7 @@ downstream_pump(struct sconn *c)
 	}
 	if (c->ds_ending) {
 		detach(c);
-		c->state = S_RESPOND;	/* all written: what follows an answer */
+		c->state = S_RESPOND;	/* written: what follows an answer */
 	}
 	return 0;
 }
@@ -1336,13 +1333,9 @@ start_down(struct sconn *c, const char *query)
 		fail(c, 400, "no ack");
 		return;
 	}
-	if (s->downstream != NULL) {
-		/* one the client gave up on, unfinished: it asks again */
-		struct sconn *old = s->downstream;
-
-		detach(old);
-		conn_end(old, "replaced by a newer poll");
-	}
+	/* one the client gave up on, unfinished: it asks again */
+	if (s->downstream != NULL)
+		conn_end(s->downstream, "replaced by a newer poll");
 	session_ack(s, ack);
 	c->ds_ok = sess_query(query, "c", ack_s, sizeof(ack_s)) == 0 &&
 	    strcmp(ack_s, "1") == 0;
@@ -1380,13 +1373,9 @@ start_stream_resume(struct sconn *c, const char *query)
 		return;
 	}
 	session_ack(s, ack);
-	if (s->stream != NULL) {
-		/* The old connection is dead to the client: drop it. */
-		struct sconn *old = s->stream;
-
-		detach(old);
-		conn_end(old, "replaced by a resumed connection");
-	}
+	/* The old connection is dead to the client: drop it. */
+	if (s->stream != NULL)
+		conn_end(s->stream, "replaced by a resumed connection");
 	s->refs++;
 	c->sess = s;
 	s->stream = c;
