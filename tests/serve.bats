@@ -682,6 +682,27 @@ print(got.split(b"\r\n")[0].decode("latin-1"))' "$1"
 	done
 }
 
+@test "a client ended by SIGHUP before the answer to its open came still ends the session" {
+	local pid id w st in=$BATS_TEST_TMPDIR/in before
+	start_chaos SLOW --hold 1
+	mkfifo "$in"
+	before=$(session_of "$SERVE_LOG" "$ECHO_PORT")
+	timeout 30 "$CULVERT" --tunnel "$SERVE_URL" --tunnel-transport http \
+	    -p "http://127.0.0.1:$SLOW_PORT" 127.0.0.1 "$ECHO_PORT" \
+	    <"$in" >/dev/null 2>&1 3>&- &
+	pid=$!
+	exec {w}>"$in"
+	wait_for "[[ \$(session_of '$SERVE_LOG' '$ECHO_PORT') != '$before' ]]" 10
+	id=$(session_of "$SERVE_LOG" "$ECHO_PORT")
+	# the proxy holds the answer, with the session's id, for a second
+	kill -HUP "$pid"
+	st=0
+	wait "$pid" || st=$?
+	assert_equal "$st" $((128 + 1))
+	exec {w}>&-
+	wait_log SERVE "session $id closed after .*\(closed by the client\)$" 5
+}
+
 @test "culvert serve stops on SIGTERM and its log has no sanitizer report" {
 	local s pid_var log_var
 	for s in SERVE PLAIN; do

@@ -176,6 +176,7 @@ struct tclient {
 	/* the end: the session's close, and its answer awaited */
 	bool		 stop;		/* asked to end (a signal) */
 	bool		 bye;		/* the close is on its way */
+	bool		 bye_open;	/* it waits for the open's answer */
 	struct conn	*byec;		/* carrying it; NULL: done */
 	long long	 bye_until;
 };
@@ -1406,15 +1407,30 @@ say_goodbye(struct tclient *cl)
 	struct conn *c;
 	char q[100];
 
-	cl->bye = true;
-	cl->bye_until = clock_ms() + GOODBYE_MS;
+	if (!cl->bye) {
+		cl->bye = true;
+		cl->bye_until = clock_ms() + GOODBYE_MS;
+	}
 	cl->byec = NULL;
+	cl->bye_open = false;
 	/*
 	 * Always, even when both ways have ended: the server may not have
 	 * heard the last acknowledgement, and would keep the session.
 	 */
-	if (!cl->opened)
+	if (!cl->opened) {
+		/*
+		 * An open request on its way may have made a session that
+		 * only its answer names: wait for it (within the same
+		 * time), then say goodbye.
+		 */
+		c = cl->transport == TT_STREAM ? &cl->stream : &cl->upc;
+		if ((c->state == K_SEND || c->state == K_RECV) &&
+		    (c->kind == R_STREAM || c->kind == R_OPEN)) {
+			cl->byec = c;
+			cl->bye_open = true;
+		}
 		return;
+	}
 	if (cl->transport == TT_STREAM) {
 		c = &cl->stream;
 		if (c->state != K_FRAMES)
@@ -1532,7 +1548,7 @@ tclient_events(struct tclient *cl, const struct pollfd *pfd, size_t n)
 		return 1;
 	if (cl->failed)
 		return -1;
-	if (!cl->bye)
+	if (!cl->bye || (cl->bye_open && cl->opened))
 		say_goodbye(cl);
 	return cl->byec != NULL && clock_ms() < cl->bye_until ? 1 : 0;
 }
