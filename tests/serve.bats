@@ -37,6 +37,7 @@ setup_file() {
 	start_squid --deny-connect "$SERVE_PORT"
 	start_squid --name SQUIDAUTH --basic alice 's3cret pass' --deny-connect \
 	    "$SERVE_PORT"
+	start_tinyproxy 443	# CONNECT to the server refused
 }
 
 setup() {
@@ -172,6 +173,20 @@ idle_second() {
 	(( output >= 2 )) || fail "no answer lost: $(cat "$CHAOS_LOG")"
 	run grep -cE ' [0-9]+ delay$' "$CHAOS_LOG"
 	(( output >= 1 )) || fail "nothing delayed: $(cat "$CHAOS_LOG")"
+}
+
+@test "through tinyproxy, which closes connections between requests unsaid, nothing counts as a break" {
+	gen 3M >"$BATS_TEST_TMPDIR/up"
+	CULVERT_TIMEOUT=60 run_culvert -v --tunnel "$SERVE_URL" \
+	    -p "http://127.0.0.1:$TINYPROXY_PORT" 127.0.0.1 "$DUPLEX_PORT" \
+	    <"$BATS_TEST_TMPDIR/up"
+	assert_equal "$status" 0
+	check_duplex "$OUT" 3M 3M
+	grep -q 'using HTTP requests' "$ERR" || fail "no fallback: $stderr"
+	run grep -c 'the path closes connections between requests' "$ERR"
+	assert_output 1
+	run grep -E 'broke|goes on' "$ERR"
+	assert_output ""
 }
 
 @test "ssh works through a proxy that holds back each whole request and answer" {

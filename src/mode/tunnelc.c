@@ -54,6 +54,7 @@
 #define BACKOFF_MAX_MS	5000
 #define OPEN_TIMEOUT_S	30		/* opening one connection */
 #define GOODBYE_MS	2000		/* waiting for the server's goodbye */
+#define STALE_MAX	2		/* kept connections failing in a row */
 /*
  * Uploads (http transport).  A little input (typing) goes in a chunked
  * POST that streams the input as it comes: no request per keystroke.  It
@@ -89,6 +90,7 @@ struct conn {
 	struct tunnel	*t;
 	struct transport tr;
 	bool		 have_tr;
+	unsigned	 served;	/* answers read on this connection */
 	enum creq	 kind;
 	struct request	 rq;
 	bool		 rq_live;
@@ -146,6 +148,8 @@ struct tclient {
 	bool		 may_fall_back;	/* auto: http when CONNECT is refused */
 	bool		 small_posts;	/* the path takes neither chunked
 					   bodies nor ones over SESS_BODY_MAX */
+	unsigned	 stale;		/* kept connections failed in a row */
+	bool		 no_reuse;	/* the path keeps none open */
 	char		 sid[SESS_ID_LEN + 1];
 	bool		 opened;	/* the session exists */
 	/* upstream: stdin -> server */
@@ -423,6 +427,25 @@ broken(struct conn *c, const char *why)
 		conn_close(c);
 		if (cl->byec == c)
 			cl->byec = NULL;
+		return;
+	}
+	if (c->served > 0) {
+		/*
+		 * A connection kept open after an answer failed before the
+		 * next: the proxy closed it between requests (an idle limit,
+		 * or no keep-alive at all, as tinyproxy, which does not say
+		 * so).  Every request can be repeated: again at once on a
+		 * new connection, not a break.
+		 */
+		if (++cl->stale == STALE_MAX && !cl->no_reuse) {
+			cl->no_reuse = true;
+			log_info("%sthe path closes connections between "
+			    "requests; opening one for each", cl->prefix_log);
+		}
+		log_debug("%s%s: the kept connection failed (%s); again on a "
+		    "new one", cl->prefix_log, c->name, why);
+		conn_close(c);
+		c->retry_at = now;
 		return;
 	}
 	snprintf(cl->last_err, sizeof(cl->last_err), "%s", why);
@@ -868,10 +891,13 @@ response(struct conn *c)
 	c->streaming = false;
 	c->state = K_IDLE;
 	c->deadline = CLOCK_NEVER;
-	if (!keep) {
+	if (c->served > 0)
+		cl->stale = 0;	/* a kept connection served */
+	if (!keep || cl->no_reuse) {
 		transport_close(&c->tr);
 		c->have_tr = false;
-	}
+	} else
+		c->served++;
 }
 
 /* Read what the connection has: a response, or frames. */
@@ -1151,6 +1177,7 @@ conn_opened(struct conn *c, enum tunnel_status st)
 	}
 	tunnel_take(c->t, &c->tr);
 	c->have_tr = true;
+	c->served = 0;
 	tunnel_free(c->t);
 	c->t = NULL;
 	c->state = K_IDLE;
