@@ -678,44 +678,37 @@ print(got.split(b"\r\n")[0].decode("latin-1"))' "$1"
 	done
 }
 
-@test "a client ended by SIGHUP (as ssh ends it) ends its session on the server" {
-	local t pid id='' w st in=$BATS_TEST_TMPDIR/in
-	mkfifo "$in"
-	for t in stream http; do
-		timeout 30 "$CULVERT" --tunnel "$SERVE_URL" --tunnel-transport "$t" \
-		    127.0.0.1 "$ECHO_PORT" <"$in" >/dev/null 2>&1 3>&- &
-		pid=$!
-		exec {w}>"$in"
-		wait_for "[[ \$(session_of '$SERVE_LOG' '$ECHO_PORT') != '$id' ]]" 10
-		id=$(session_of "$SERVE_LOG" "$ECHO_PORT")
-		kill -HUP "$pid"
-		st=0
-		wait "$pid" || st=$?
-		assert_equal "$st" $((128 + 1))
-		exec {w}>&-
-		wait_log SERVE "session $id closed after .*\(closed by the client\)$" 5
-	done
-}
-
-@test "a client ended by SIGHUP before the answer to its open came still ends the session" {
-	local pid id w st in=$BATS_TEST_TMPDIR/in before
-	start_chaos SLOW --hold 1
-	mkfifo "$in"
+# hup_session TRANSPORT [OPTION...]: a --tunnel client to the echo target,
+# sent SIGHUP once the server has logged its session, must die of it, and
+# the server must end the session as closed by the client.
+hup_session() {
+	local t=$1 pid id w st in=$BATS_TEST_TMPDIR/in before
+	shift
+	[[ -p $in ]] || mkfifo "$in"
 	before=$(session_of "$SERVE_LOG" "$ECHO_PORT")
-	timeout 30 "$CULVERT" --tunnel "$SERVE_URL" --tunnel-transport http \
-	    -p "http://127.0.0.1:$SLOW_PORT" 127.0.0.1 "$ECHO_PORT" \
-	    <"$in" >/dev/null 2>&1 3>&- &
+	timeout 30 "$CULVERT" --tunnel "$SERVE_URL" --tunnel-transport "$t" \
+	    "$@" 127.0.0.1 "$ECHO_PORT" <"$in" >/dev/null 2>&1 3>&- &
 	pid=$!
 	exec {w}>"$in"
 	wait_for "[[ \$(session_of '$SERVE_LOG' '$ECHO_PORT') != '$before' ]]" 10
 	id=$(session_of "$SERVE_LOG" "$ECHO_PORT")
-	# the proxy holds the answer, with the session's id, for a second
 	kill -HUP "$pid"
 	st=0
 	wait "$pid" || st=$?
 	assert_equal "$st" $((128 + 1))
 	exec {w}>&-
 	wait_log SERVE "session $id closed after .*\(closed by the client\)$" 5
+}
+
+@test "a client ended by SIGHUP (as ssh ends it) ends its session on the server" {
+	hup_session stream
+	hup_session http
+}
+
+@test "a client ended by SIGHUP before the answer to its open came still ends the session" {
+	start_chaos SLOW --hold 1
+	# the proxy holds the answer, with the session's id, for a second
+	hup_session http -p "http://127.0.0.1:$SLOW_PORT"
 }
 
 @test "culvert serve stops on SIGTERM and its log has no sanitizer report" {
