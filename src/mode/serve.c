@@ -1200,6 +1200,28 @@ more:
 	c->inlen -= pos;
 }
 
+/*
+ * Send what c->out holds on the non-blocking socket: 1 when all of it
+ * went, 0 when the socket is full, -1 when the client is gone.
+ */
+static int
+out_send(struct sconn *c)
+{
+	ssize_t n;
+
+	while (c->outoff < c->outlen) {
+		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0)
+			c->outoff += (size_t)n;
+		else if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		else
+			return -1;
+	}
+	return 1;
+}
+
 /* Queue the chunks of what the target sent since, and the end when due. */
 static void
 downstream_fill(struct sconn *c)
@@ -1247,23 +1269,23 @@ downstream_fill(struct sconn *c)
 static int
 downstream_pump(struct sconn *c)
 {
-	ssize_t w;
+	size_t was;
+	int rc;
 
 	if (c->state != S_DOWNSTREAM || c->ds_gone)
 		return c->ds_gone ? -1 : 0;
 	downstream_fill(c);
 	while (c->outoff < c->outlen) {
-		w = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (w > 0) {
-			c->outoff += (size_t)w;
+		was = c->outoff;
+		rc = out_send(c);
+		if (c->outoff > was)
 			c->deadline = clock_ms() + BODY_TIMEOUT_MS;
-		} else if (w == -1 && (errno == EAGAIN || errno == EINTR))
-			return 0;
-		else {
+		if (rc == -1) {
 			c->ds_gone = true;
 			return -1;
 		}
+		if (rc == 0)
+			return 0;
 		downstream_fill(c);
 	}
 	if (c->ds_ending) {
@@ -1738,7 +1760,6 @@ static void
 stream_pump(struct sconn *c)
 {
 	struct session *s = c->sess;
-	ssize_t n;
 
 	if (s == NULL || c->state != S_STREAM)
 		return;
@@ -1776,14 +1797,7 @@ stream_pump(struct sconn *c)
 		c->sent_eof = true;
 	if (s->over && frame_out(c, FRAME_CLOSE, 0, s->why, strlen(s->why)))
 		detach(c);
-	while (c->outoff < c->outlen) {
-		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n > 0)
-			c->outoff += (size_t)n;
-		else
-			break;
-	}
+	(void)out_send(c);	/* a failure shows when reading */
 }
 
 /*
@@ -1961,7 +1975,6 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 	struct sconn *c = obj;
 	bool ready = n > 0 && pfd[0].revents != 0;
 	bool late = c->deadline != 0 && clock_ms() >= c->deadline;
-	ssize_t w;
 	int rc;
 
 	switch (c->state) {
@@ -2045,17 +2058,10 @@ conn_events(void *obj, const struct pollfd *pfd, size_t n)
 			conn_end(c, "client does not read its answer");
 			return;
 		}
-		while (c->outoff < c->outlen) {
-			w = send(c->fd, c->out + c->outoff, c->outlen -
-			    c->outoff, MSG_DONTWAIT | MSG_NOSIGNAL);
-			if (w > 0)
-				c->outoff += (size_t)w;
-			else if (w == -1 && (errno == EAGAIN || errno == EINTR))
-				return;
-			else {
+		if ((rc = out_send(c)) <= 0) {
+			if (rc == -1)
 				conn_end(c, "client gone");
-				return;
-			}
+			return;
 		}
 		c->outoff = c->outlen = 0;
 		if (c->sess != NULL && c->sess->stream == c) {
