@@ -175,18 +175,25 @@ idle_second() {
 	(( output >= 1 )) || fail "nothing delayed: $(cat "$CHAOS_LOG")"
 }
 
-@test "through tinyproxy, which closes connections between requests unsaid, nothing counts as a break" {
+@test "HTTP requests keep their connections to squid, and through tinyproxy (which closes them unsaid) open one each" {
+	local p port_var want
 	gen 3M >"$BATS_TEST_TMPDIR/up"
-	CULVERT_TIMEOUT=60 run_culvert -v --tunnel "$SERVE_URL" \
-	    -p "http://127.0.0.1:$TINYPROXY_PORT" 127.0.0.1 "$DUPLEX_PORT" \
-	    <"$BATS_TEST_TMPDIR/up"
-	assert_equal "$status" 0
-	check_duplex "$OUT" 3M 3M
-	grep -q 'using HTTP requests' "$ERR" || fail "no fallback: $stderr"
-	run grep -c 'the path closes connections between requests' "$ERR"
-	assert_output 1
-	run grep -E 'broke|goes on' "$ERR"
-	assert_output ""
+	for p in SQUID TINYPROXY; do
+		port_var=${p}_PORT
+		CULVERT_TIMEOUT=60 run_culvert -v --tunnel "$SERVE_URL" \
+		    -p "http://127.0.0.1:${!port_var}" 127.0.0.1 "$DUPLEX_PORT" \
+		    <"$BATS_TEST_TMPDIR/up"
+		assert_equal "$status" 0
+		check_duplex "$OUT" 3M 3M
+		grep -q 'using HTTP requests' "$ERR" || fail "$p: no fallback: $stderr"
+		want=1
+		[[ $p == TINYPROXY ]] || want=0
+		run grep -c 'the path closes connections between requests' "$ERR"
+		assert_output "$want"
+		# a request that failed on a kept connection is no break
+		run grep -E 'broke|goes on' "$ERR"
+		assert_output ""
+	done
 }
 
 @test "ssh works through a proxy that holds back each whole request and answer" {

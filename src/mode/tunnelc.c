@@ -90,7 +90,7 @@ struct conn {
 	struct tunnel	*t;
 	struct transport tr;
 	bool		 have_tr;
-	unsigned	 served;	/* answers read on this connection */
+	bool		 kept;		/* kept open after an answer */
 	enum creq	 kind;
 	struct request	 rq;
 	bool		 rq_live;
@@ -429,7 +429,7 @@ broken(struct conn *c, const char *why)
 			cl->byec = NULL;
 		return;
 	}
-	if (c->served > 0) {
+	if (c->kept) {
 		/*
 		 * A connection kept open after an answer failed before the
 		 * next: the proxy closed it between requests (an idle limit,
@@ -891,13 +891,13 @@ response(struct conn *c)
 	c->streaming = false;
 	c->state = K_IDLE;
 	c->deadline = CLOCK_NEVER;
-	if (c->served > 0)
+	if (c->kept)
 		cl->stale = 0;	/* a kept connection served */
 	if (!keep || cl->no_reuse) {
 		transport_close(&c->tr);
 		c->have_tr = false;
 	} else
-		c->served++;
+		c->kept = true;
 }
 
 /* Read what the connection has: a response, or frames. */
@@ -1177,7 +1177,7 @@ conn_opened(struct conn *c, enum tunnel_status st)
 	}
 	tunnel_take(c->t, &c->tr);
 	c->have_tr = true;
-	c->served = 0;
+	c->kept = false;
 	tunnel_free(c->t);
 	c->t = NULL;
 	c->state = K_IDLE;
