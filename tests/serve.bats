@@ -458,6 +458,22 @@ post_chunked() {
 	grep -q '^POST /culvert/up?.* 200 -$' "$NOCHUNK_LOG"
 }
 
+@test "after a cut of every connection to the proxy, HTTP requests still keep theirs" {
+	start_cutter CUT --to "127.0.0.1:$SQUID_PORT"
+	ECHO_ARGS=(-v -p "http://127.0.0.1:$CUT_PORT" --tunnel-transport http)
+	echo_session
+	echo_line two
+	run cutter CUT CUT
+	assert_output --regexp '^CUT [1-9]'
+	echo_line three
+	echo_line four
+	end_echo_session
+	# both kept connections failed once: a cut, not a proxy without them
+	run grep -c 'the path closes connections between requests' \
+	    "$BATS_TEST_TMPDIR/err"
+	assert_output 0
+}
+
 # echo_session: start a --tunnel session (options: the array ECHO_ARGS,
 # when set) to the echo target, fed from
 # descriptor $ECHO_W, its output in $ECHO_OUT, its pid $ECHO_PID; returns

@@ -54,7 +54,7 @@
 #define BACKOFF_MAX_MS	5000
 #define OPEN_TIMEOUT_S	30		/* opening one connection */
 #define GOODBYE_MS	2000		/* waiting for the server's goodbye */
-#define STALE_MAX	2		/* kept connections failing in a row */
+#define STALE_MAX	2		/* a conn's kept ones failing in a row */
 /*
  * Uploads (http transport).  A little input (typing) goes in a chunked
  * POST that streams the input as it comes: no request per keystroke.  It
@@ -91,12 +91,14 @@ struct conn {
 	struct transport tr;
 	bool		 have_tr;
 	bool		 kept;		/* kept open after an answer */
+	unsigned	 stale;		/* kept ones that failed, in a row */
 	enum creq	 kind;
 	struct request	 rq;
 	bool		 rq_live;
 	size_t		 sent;		/* of rq.out */
 	long long	 deadline;
 	long long	 retry_at;
+	bool		 due;		/* a retry is owed at retry_at */
 	char		 target[2600];	/* the request-target */
 	char		 extra[512];	/* header lines */
 	/* an http POST in flight: what it carries */
@@ -148,7 +150,6 @@ struct tclient {
 	bool		 may_fall_back;	/* auto: http when CONNECT is refused */
 	bool		 small_posts;	/* the path takes neither chunked
 					   bodies nor ones over SESS_BODY_MAX */
-	unsigned	 stale;		/* kept connections failed in a row */
 	bool		 no_reuse;	/* the path keeps none open */
 	char		 sid[SESS_ID_LEN + 1];
 	bool		 opened;	/* the session exists */
@@ -437,7 +438,7 @@ broken(struct conn *c, const char *why)
 		 * so).  Every request can be repeated: again at once on a
 		 * new connection, not a break.
 		 */
-		if (++cl->stale == STALE_MAX && !cl->no_reuse) {
+		if (++c->stale == STALE_MAX && !cl->no_reuse) {
 			cl->no_reuse = true;
 			log_info("%sthe path closes connections between "
 			    "requests; opening one for each", cl->prefix_log);
@@ -446,6 +447,7 @@ broken(struct conn *c, const char *why)
 		    "new one", cl->prefix_log, c->name, why);
 		conn_close(c);
 		c->retry_at = now;
+		c->due = true;
 		return;
 	}
 	snprintf(cl->last_err, sizeof(cl->last_err), "%s", why);
@@ -456,6 +458,7 @@ broken(struct conn *c, const char *why)
 	if (cl->broken_since == CLOCK_NEVER)
 		cl->broken_since = now;
 	c->retry_at = now + cl->backoff_ms;
+	c->due = true;
 	cl->backoff_ms = cl->backoff_ms == 0 ? 250 : cl->backoff_ms * 2;
 	if (cl->backoff_ms > BACKOFF_MAX_MS)
 		cl->backoff_ms = BACKOFF_MAX_MS;
@@ -892,7 +895,7 @@ response(struct conn *c)
 	c->state = K_IDLE;
 	c->deadline = CLOCK_NEVER;
 	if (c->kept)
-		cl->stale = 0;	/* a kept connection served */
+		c->stale = 0;	/* a kept connection served */
 	if (!keep || cl->no_reuse) {
 		transport_close(&c->tr);
 		c->have_tr = false;
@@ -1221,6 +1224,7 @@ maintain(struct tclient *cl)
 			continue;
 		if (c->retry_at > now)
 			continue;
+		c->due = false;
 		if (c == &cl->stream) {
 			conn_open(c);
 			continue;
@@ -1289,7 +1293,11 @@ conn_timer(const struct conn *c)
 	case K_OPEN:
 		return tunnel_timer(c->t);
 	case K_IDLE:
-		return c->retry_at > clock_ms() ? c->retry_at : CLOCK_NEVER;
+		/*
+		 * A retry owed, even one due now: a connection that broke
+		 * while maintain() started it is not seen there again.
+		 */
+		return c->due && !cl->bye ? c->retry_at : CLOCK_NEVER;
 	case K_UPLOAD:
 		/* when nothing waits to go: the moment the body ends */
 		return c->outoff < c->outlen ? c->deadline : timer_min(
