@@ -474,6 +474,28 @@ post_chunked() {
 	assert_output 0
 }
 
+@test "when the proxy goes away under kept connections, HTTP requests give up at --resume-timeout" {
+	local t0 st
+	start_chaos GONE
+	ECHO_ARGS=(-p "http://127.0.0.1:$GONE_PORT" --tunnel-transport http
+	    --resume-timeout 3)
+	echo_session
+	echo_line two	# both connections have been kept open by now
+	kill "$GONE_PID"
+	wait_for "process_gone $GONE_PID" 10
+	t0=$EPOCHSECONDS
+	# a fresh connection that cannot open is a break, not a kept one
+	wait_for "process_gone $ECHO_PID" 20 ||
+	    fail "still running: $(tail -3 "$BATS_TEST_TMPDIR/err")"
+	st=0
+	wait "$ECHO_PID" || st=$?
+	exec {ECHO_W}>&-
+	assert_equal "$st" 1
+	((EPOCHSECONDS - t0 >= 2)) || fail "gave up before --resume-timeout"
+	grep -q 'resume-timeout' "$BATS_TEST_TMPDIR/err" ||
+	    fail "no word of the deadline: $(cat "$BATS_TEST_TMPDIR/err")"
+}
+
 # echo_session: start a --tunnel session (options: the array ECHO_ARGS,
 # when set) to the echo target, fed from
 # descriptor $ECHO_W, its output in $ECHO_OUT, its pid $ECHO_PID; returns

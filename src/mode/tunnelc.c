@@ -666,6 +666,7 @@ conn_close(struct conn *c)
 		transport_close(&c->tr);
 		c->have_tr = false;
 	}
+	c->kept = false;
 	if (c->rq_live) {
 		request_free(&c->rq);
 		c->rq_live = false;
@@ -688,6 +689,7 @@ conn_open(struct conn *c)
 	const struct target *to = &cl->server;
 	struct route *direct = NULL;
 
+	c->kept = false;	/* a new connection: its failure is a break */
 	if (cl->absolute && c != &cl->stream) {
 		if ((direct = route_new()) == NULL)
 			return;
@@ -896,11 +898,11 @@ response(struct conn *c)
 	c->deadline = CLOCK_NEVER;
 	if (c->kept)
 		c->stale = 0;	/* a kept connection served */
-	if (!keep || cl->no_reuse) {
+	c->kept = keep && !cl->no_reuse;
+	if (!c->kept) {
 		transport_close(&c->tr);
 		c->have_tr = false;
-	} else
-		c->kept = true;
+	}
 }
 
 /* Read what the connection has: a response, or frames. */
@@ -1180,7 +1182,6 @@ conn_opened(struct conn *c, enum tunnel_status st)
 	}
 	tunnel_take(c->t, &c->tr);
 	c->have_tr = true;
-	c->kept = false;
 	tunnel_free(c->t);
 	c->t = NULL;
 	c->state = K_IDLE;
